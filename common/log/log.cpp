@@ -1,0 +1,166 @@
+// Non-blocking log sinks: stderr through a private non-blocking file description, or syslog
+// through a connected unix datagram socket sent with MSG_DONTWAIT.
+#include "common/log/log.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+namespace tern::log {
+namespace {
+
+struct LoggerState {
+  std::string program = "tern";
+  Sink sink = Sink::kStderr;
+  Level min_level = Level::kInfo;
+  int fd = 2;
+  bool fd_owned = false;
+  std::string hostname;
+  std::atomic<uint64_t> dropped{0};
+};
+
+// The process-wide logger (see the header for why this one piece of state is global).
+LoggerState& state() {
+  static LoggerState s;
+  return s;
+}
+
+const char* prefix(Level level) {
+  switch (level) {
+    case Level::kDebug: return "debug: ";
+    case Level::kInfo: return "";
+    case Level::kWarning: return "warning: ";
+    case Level::kError: return "error: ";
+    case Level::kFatal: return "fatal: ";
+  }
+  return "";
+}
+
+int syslog_severity(Level level) {
+  switch (level) {
+    case Level::kDebug: return 7;
+    case Level::kInfo: return 6;
+    case Level::kWarning: return 4;
+    case Level::kError: return 3;
+    case Level::kFatal: return 2;
+  }
+  return 6;
+}
+
+// A fresh file description for stderr, so O_NONBLOCK does not leak into the terminal or the
+// pipe that the parent shares. Falls back to fd 2 itself.
+int open_nonblocking_stderr() {
+  int fd = ::open("/proc/self/fd/2", O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  return fd >= 0 ? fd : 2;
+}
+
+int open_syslog_socket() {
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, "/dev/log", sizeof(addr.sun_path) - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void emit(LoggerState& s, const char* line, size_t len) {
+  if (s.fd < 0 && s.sink == Sink::kSyslog) {
+    s.fd = open_syslog_socket();  // the syslog daemon may have come back
+    s.fd_owned = s.fd >= 0;
+  }
+  if (s.fd < 0) {
+    s.dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  ssize_t n = s.sink == Sink::kSyslog ? ::send(s.fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL)
+                                      : ::write(s.fd, line, len);
+  if (n != static_cast<ssize_t>(len)) {
+    s.dropped.fetch_add(1, std::memory_order_relaxed);
+    if (n < 0 && s.sink == Sink::kSyslog && errno != EAGAIN && errno != EWOULDBLOCK) {
+      ::close(s.fd);
+      s.fd = -1;
+      s.fd_owned = false;
+    }
+  }
+}
+
+}  // namespace
+
+void init(std::string_view program, Sink sink, Level min_level) {
+  LoggerState& s = state();
+  if (s.fd_owned) ::close(s.fd);
+  s.program.assign(program);
+  s.sink = sink;
+  s.min_level = min_level;
+  s.fd = sink == Sink::kSyslog ? open_syslog_socket() : open_nonblocking_stderr();
+  s.fd_owned = s.fd > 2;
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) == 0) {
+    s.hostname = host;
+    auto dot = s.hostname.find('.');
+    if (dot != std::string::npos) s.hostname.resize(dot);
+  }
+}
+
+void set_level(Level min_level) { state().min_level = min_level; }
+
+bool parse_level(std::string_view text, Level* out) {
+  if (text == "debug") *out = Level::kDebug;
+  else if (text == "info") *out = Level::kInfo;
+  else if (text == "warning") *out = Level::kWarning;
+  else if (text == "error") *out = Level::kError;
+  else return false;
+  return true;
+}
+
+void vwrite(Level level, const char* fmt, va_list args) {
+  LoggerState& s = state();
+  if (level < s.min_level) return;
+  char line[4096];
+  size_t used = 0;
+  if (s.sink == Sink::kSyslog) {
+    used = std::snprintf(line, sizeof(line), "<%d>tern/%s[%d]: %s", 2 * 8 + syslog_severity(level),
+                         s.program.c_str(), static_cast<int>(::getpid()), prefix(level));
+  } else {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::localtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+    used = std::snprintf(line, sizeof(line), "%s %s tern/%s[%d]: %s", stamp, s.hostname.c_str(),
+                         s.program.c_str(), static_cast<int>(::getpid()), prefix(level));
+  }
+  if (used >= sizeof(line) - 2) used = sizeof(line) - 2;
+  int n = std::vsnprintf(line + used, sizeof(line) - used - 1, fmt, args);
+  if (n < 0) n = 0;
+  used += static_cast<size_t>(n);
+  if (used > sizeof(line) - 2) used = sizeof(line) - 2;  // truncated: keep one line
+  // Never let a logged value (a client's HELO, say) split the line or forge another one.
+  for (size_t i = 0; i < used; ++i) {
+    if (line[i] == '\n' || line[i] == '\r') line[i] = ' ';
+  }
+  if (s.sink == Sink::kStderr) line[used++] = '\n';
+  emit(s, line, used);
+}
+
+void write(Level level, const char* fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  vwrite(level, fmt, args);
+  va_end(args);
+}
+
+uint64_t dropped_lines() { return state().dropped.load(std::memory_order_relaxed); }
+
+}  // namespace tern::log

@@ -1,0 +1,71 @@
+// The on-disk format of one queued message (DESIGN.md §4, STYLE.md §8) and its parser.
+//
+//   offset 0        "TERNQ001"                      magic and format version
+//   offset 8        u64 BE  message length M        written at commit; all ones until then
+//   offset 16       u32 BE  envelope length E       at most kMaxEnvelopeBytes
+//   offset 20       E bytes serialized proto::Envelope
+//   offset 20+E     M bytes the message, exactly as received
+//   offset 20+E+M   "TERN-END"                      trailer: the file is complete
+//   then            zero or more status records, each
+//                     u32 BE length L, L bytes serialized proto::RecipientStatus,
+//                     u32 BE CRC-32 (IEEE) of the length field and the L bytes
+//
+// The CRC covers the length field as well as the payload so that a zero-filled tail (a crash
+// while the file grew) is never a valid record: an empty RecipientStatus serializes to zero
+// bytes, and the CRC of nothing is 0.
+//
+// A torn or bad-CRC record that nothing good follows is a crash mid-append: it is ignored and
+// reported through torn_tail/valid_length, so the status log can cut it off before appending.
+// A bad record followed by a good one is corruption.
+//
+// Errors: format problems (bad magic, lengths that overrun, no trailer = incomplete file, an
+// envelope or status that does not parse) carry code EBADMSG — the file belongs in corrupt/;
+// I/O errors from read_queue_file carry their errno (ENOENT: the file is gone).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "envelope.pb.h"
+
+namespace tern::spool {
+
+inline constexpr std::string_view kQueueFileMagic = "TERNQ001";
+inline constexpr std::string_view kQueueFileTrailer = "TERN-END";
+inline constexpr uint64_t kMessageLengthOffset = 8;
+inline constexpr size_t kQueueFileHeaderSize = 20;  // magic, message length, envelope length
+inline constexpr uint64_t kUncommittedLength = UINT64_MAX;
+inline constexpr uint32_t kMaxEnvelopeBytes = 64u << 20;
+
+struct ParsedQueueFile {
+  proto::Envelope envelope;
+  uint64_t message_offset = 0;  // where the message bytes start in the file
+  uint64_t message_length = 0;
+  std::vector<proto::RecipientStatus> statuses;  // in the order they were appended
+  uint64_t valid_length = 0;  // end of the trailer or of the last good status record
+  bool torn_tail = false;     // bytes after valid_length were ignored
+};
+
+// Parses a whole file held in memory; the message is not copied (see message_offset).
+Result<ParsedQueueFile> parse_queue_file(std::string_view bytes);
+
+// Reads and parses dirfd/name (O_NOFOLLOW, a regular file). Only the header, the envelope and
+// the part after the message are read; the message itself is left on disk.
+Result<ParsedQueueFile> read_queue_file(int dirfd, const std::string& name);
+// The same on an open file; `what` names it in error messages.
+Result<ParsedQueueFile> read_queue_fd(int fd, const std::string& what);
+
+// The header and envelope, as the writer puts them at the start of the file.
+std::string encode_queue_header(uint64_t message_length, std::string_view envelope_bytes);
+// One status record: length, payload, CRC.
+std::string encode_status_record(const proto::RecipientStatus& status);
+
+// CRC-32 (IEEE 802.3, reflected, as zlib's crc32()); crc32_update continues a running value.
+uint32_t crc32_update(uint32_t crc, std::string_view bytes);
+inline uint32_t crc32(std::string_view bytes) { return crc32_update(0, bytes); }
+
+}  // namespace tern::spool

@@ -1,0 +1,185 @@
+// The durable queue-file writer (see queue_writer.h).
+#include "common/spool/queue_writer.h"
+
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+#include "common/check.h"
+#include "common/spool/layout.h"
+#include "common/spool/queue_file.h"
+#include "common/spool/queue_id.h"
+
+namespace tern::spool {
+namespace {
+
+// writev() of two pieces until both are written.
+Result<void> writev_all(int fd, std::string_view a, std::string_view b, const std::string& what) {
+  while (!a.empty() || !b.empty()) {
+    struct iovec iov[2] = {{const_cast<char*>(a.data()), a.size()},
+                           {const_cast<char*>(b.data()), b.size()}};
+    ssize_t n = ::writev(fd, iov, 2);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno(what + ": write", errno);
+    }
+    size_t done = static_cast<size_t>(n);
+    size_t from_a = std::min(done, a.size());
+    a.remove_prefix(from_a);
+    b.remove_prefix(done - from_a);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> sync_directory(int dirfd) {
+  if (::fsync(dirfd) < 0) return fail_errno("fsync directory", errno);
+  return {};
+}
+
+Result<QueueFileWriter> QueueFileWriter::create(int spool_dirfd, std::string queue_id,
+                                                const proto::Envelope& envelope) {
+  if (!is_valid_queue_id(queue_id)) return fail("invalid queue id '" + queue_id + "'", EINVAL);
+  std::string envelope_bytes = envelope.SerializeAsString();
+  if (envelope_bytes.size() > kMaxEnvelopeBytes)
+    return fail(queue_id + ": envelope too large", E2BIG);
+  std::string path = std::string(kIncomingDir) + "/" + queue_id;
+  int fd = ::openat(spool_dirfd, path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return fail_errno(path + ": create", errno);
+  return QueueFileWriter(spool_dirfd, std::move(queue_id), UniqueFd(fd),
+                         encode_queue_header(kUncommittedLength, envelope_bytes));
+}
+
+QueueFileWriter::QueueFileWriter(int spool_dirfd, std::string queue_id, UniqueFd fd,
+                                 std::string header)
+    : spool_dirfd_(spool_dirfd),
+      queue_id_(std::move(queue_id)),
+      fd_(std::move(fd)),
+      buffer_(std::move(header)) {
+  buffer_.reserve(kBufferSize + kQueueFileTrailer.size());
+}
+
+QueueFileWriter::QueueFileWriter(QueueFileWriter&& other) noexcept
+    : spool_dirfd_(other.spool_dirfd_),
+      queue_id_(std::move(other.queue_id_)),
+      fd_(std::move(other.fd_)),
+      state_(std::exchange(other.state_, State::kMovedFrom)),
+      buffer_(std::move(other.buffer_)),
+      written_(other.written_),
+      message_length_(other.message_length_),
+      error_(std::move(other.error_)) {}
+
+QueueFileWriter::~QueueFileWriter() {
+  if (state_ == State::kWriting || state_ == State::kSynced) abort();
+}
+
+std::string QueueFileWriter::incoming_path() const {
+  return std::string(kIncomingDir) + "/" + queue_id_;
+}
+
+std::string QueueFileWriter::queue_path() const {
+  return std::string(kQueueDir) + "/" + queue_id_;
+}
+
+std::unexpected<Error> QueueFileWriter::fail_and_discard(Error error) {
+  fd_.reset();
+  ::unlinkat(spool_dirfd_, incoming_path().c_str(), 0);
+  error_ = error;
+  state_ = State::kFailed;
+  return std::unexpected(std::move(error));
+}
+
+Result<void> QueueFileWriter::append(std::string_view bytes) {
+  if (state_ == State::kFailed) return std::unexpected(*error_);
+  TERN_CHECK(state_ == State::kWriting);
+  message_length_ += bytes.size();
+  if (buffer_.size() + bytes.size() < kBufferSize) {
+    buffer_.append(bytes);
+    return {};
+  }
+  // A large piece goes out together with what is pending, without being copied.
+  if (auto r = writev_all(fd_.get(), buffer_, bytes, incoming_path()); !r)
+    return fail_and_discard(r.error());
+  written_ += buffer_.size() + bytes.size();
+  buffer_.clear();
+  return {};
+}
+
+Result<void> QueueFileWriter::finish_and_sync() {
+  if (state_ == State::kFailed) return std::unexpected(*error_);
+  TERN_CHECK(state_ == State::kWriting);
+  buffer_.append(kQueueFileTrailer);
+  char length[8];
+  store_be64(length, message_length_);
+  // When nothing has been written yet the header is still in the buffer: the length goes in
+  // there and the whole file is one write.
+  const bool header_pending = written_ == 0;
+  if (header_pending) buffer_.replace(kMessageLengthOffset, sizeof length, length, sizeof length);
+  Result<void> r = write_all(fd_.get(), buffer_, incoming_path());
+  if (r && !header_pending) {
+    r = pwrite_all(fd_.get(), std::string_view(length, sizeof length), kMessageLengthOffset,
+                   incoming_path());
+  }
+  if (!r) return fail_and_discard(r.error());
+  written_ += buffer_.size();
+  buffer_ = std::string();
+  if (::fsync(fd_.get()) < 0)
+    return fail_and_discard(Error::from_errno(incoming_path() + ": fsync", errno));
+  fd_.reset();
+  state_ = State::kSynced;
+  return {};
+}
+
+Result<void> QueueFileWriter::publish() {
+  if (state_ == State::kFailed) return std::unexpected(*error_);
+  TERN_CHECK(state_ == State::kSynced);
+  if (rename_noreplace(spool_dirfd_, incoming_path().c_str(), queue_path().c_str()) < 0)
+    return fail_and_discard(
+        Error::from_errno(incoming_path() + ": rename to " + queue_path(), errno));
+  state_ = State::kPublished;
+  return {};
+}
+
+Result<void> QueueFileWriter::commit() {
+  if (auto r = finish_and_sync(); !r) return r;
+  if (auto r = publish(); !r) return r;
+  auto dir = open_directory(spool_dirfd_, kQueueDir);
+  Result<void> synced =
+      dir ? sync_directory(dir->get()) : Result<void>(std::unexpected(dir.error()));
+  if (!synced) {
+    // Not durable, so not accepted: withdraw the file rather than deliver what the client
+    // will send again.
+    abort();
+    error_ = Error{queue_path() + ": " + synced.error().message, synced.error().code};
+    state_ = State::kFailed;
+    return std::unexpected(*error_);
+  }
+  state_ = State::kCommitted;
+  return {};
+}
+
+void QueueFileWriter::abort() {
+  switch (state_) {
+    case State::kWriting:
+    case State::kSynced:
+      fd_.reset();
+      ::unlinkat(spool_dirfd_, incoming_path().c_str(), 0);
+      break;
+    case State::kPublished:
+      ::unlinkat(spool_dirfd_, queue_path().c_str(), 0);
+      break;
+    case State::kCommitted:  // accepted: the message belongs to qmgr now
+    case State::kFailed:     // already discarded
+    case State::kAborted:
+    case State::kMovedFrom:
+      return;
+  }
+  state_ = State::kAborted;
+}
+
+}  // namespace tern::spool

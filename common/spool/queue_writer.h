@@ -1,0 +1,83 @@
+// QueueFileWriter: writes one accepted message durably into the spool (DESIGN.md §4,
+// STYLE.md §8). Used by smtpd (and the maildrop pickup) on its loop thread, or in the libuv
+// work pool for the blocking calls; one writer is used from one thread at a time.
+//
+//   create()           open incoming/<id> with O_CREAT|O_EXCL, mode 0600
+//   append()*          message bytes, buffered and written in large pieces
+//   finish_and_sync()  trailer, message length into the header, fsync(file)
+//   publish()          renameat2(incoming/<id> -> queue/<id>, RENAME_NOREPLACE)
+//   sync_directory()   fsync(queue/) — may be shared by several writers (group commit)
+//   commit()           the three above, in order; only after it returns may smtpd say 250
+//
+// A small message costs one write (header, envelope, body and trailer together, the length
+// already filled in), one fsync, one rename and the directory's open+fsync+close.
+//
+// Errors carry errno: ENOSPC/EDQUOT (or EFBIG) from a write mean a full disk and must be
+// answered 452 4.3.1; EEXIST means the queue id is already taken. Any failure before the file is
+// published unlinks incoming/<id>, so no partial file is left; later calls return the same
+// error. The writer owns the incoming file until it is published: abort() — or the destructor,
+// if publish() never ran — unlinks it. After publish() the destructor leaves queue/<id> alone;
+// if the shared directory fsync then fails, call abort() to withdraw queue/<id> (commit() does).
+// The spool dirfd is borrowed and must stay open while the writer lives.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "common/spool/file_io.h"
+#include "envelope.pb.h"
+
+namespace tern::spool {
+
+// fsync() a directory, making renames and unlinks in it durable.
+Result<void> sync_directory(int dirfd);
+
+class QueueFileWriter {
+ public:
+  // Body bytes are held until this many are pending, then written in one call.
+  static constexpr size_t kBufferSize = 256 * 1024;
+
+  static Result<QueueFileWriter> create(int spool_dirfd, std::string queue_id,
+                                        const proto::Envelope& envelope);
+
+  QueueFileWriter(QueueFileWriter&& other) noexcept;
+  QueueFileWriter& operator=(QueueFileWriter&&) = delete;
+  QueueFileWriter(const QueueFileWriter&) = delete;
+  QueueFileWriter& operator=(const QueueFileWriter&) = delete;
+  ~QueueFileWriter();
+
+  Result<void> append(std::string_view bytes);
+  Result<void> finish_and_sync();
+  Result<void> publish();
+  Result<void> commit();
+  // Unlinks the file wherever it is (incoming/ or, after publish(), queue/). Idempotent; a
+  // no-op after commit() succeeded, since the message is then accepted and belongs to qmgr.
+  void abort();
+
+  const std::string& queue_id() const { return queue_id_; }
+  uint64_t message_length() const { return message_length_; }
+
+ private:
+  enum class State { kWriting, kSynced, kPublished, kCommitted, kFailed, kAborted, kMovedFrom };
+
+  QueueFileWriter(int spool_dirfd, std::string queue_id, UniqueFd fd, std::string header);
+  Result<void> flush();
+  // Unlinks incoming/<id>, closes the file, remembers the error and returns it.
+  std::unexpected<Error> fail_and_discard(Error error);
+  std::string incoming_path() const;
+  std::string queue_path() const;
+
+  int spool_dirfd_ = -1;
+  std::string queue_id_;
+  UniqueFd fd_;
+  State state_ = State::kWriting;
+  std::string buffer_;           // bytes not yet written, starting at file offset written_
+  uint64_t written_ = 0;         // bytes already in the file
+  uint64_t message_length_ = 0;
+  std::optional<Error> error_;   // the failure, returned again by later calls
+};
+
+}  // namespace tern::spool

@@ -1,0 +1,8 @@
+// local: local delivery: aliases, Maildir and mbox (DESIGN.md §1).
+#include "common/process/service.h"
+#include "local/service.h"
+
+int main(int argc, char** argv) {
+  return tern::process::run_service(argc, argv, {.name = "local", .keep_root = true},
+                                    &tern::local::LocalDelivery::create);
+}

@@ -1,0 +1,244 @@
+"""A real Tern instance for integration tests.
+
+Starts `master -f` on a temporary config directory and spool with unprivileged loopback
+ports, exposes ternctl and the log, and always cleans up every process it started (master
+runs in its own session, which is killed at the end). Every wait is bounded.
+"""
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+BUILD_DIR = os.environ.get("TERN_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+PROGRAMS = ["lookup", "qmgr", "local", "smtp", "smtpd"]
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def running_as_root():
+    return os.geteuid() == 0
+
+
+def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is dead for our purposes.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+class Tern:
+    def __init__(self, config=None, smtpd_processes=1):
+        self.root = tempfile.mkdtemp(prefix="tern-test-")
+        os.chmod(self.root, 0o755)
+        self.etc = os.path.join(self.root, "etc")
+        self.spool = os.path.join(self.root, "spool")
+        self.mail = os.path.join(self.root, "mail")
+        os.makedirs(self.etc)
+        os.makedirs(self.mail)
+        os.chmod(self.mail, 0o755)
+        self.smtp_port = free_port()
+        self.submission_port = free_port()
+        self.smtps_port = free_port()
+        self.log_path = os.path.join(self.root, "master.log")
+        self.process = None
+        settings = {
+            "myhostname": "tern.test",
+            "mydomain": "test",
+            "mydestination": "$myhostname, localhost",
+            "smtp_listen": "127.0.0.1:%d" % self.smtp_port,
+            "submission_listen": "127.0.0.1:%d" % self.submission_port,
+            "smtps_listen": "",
+            "spool_directory": self.spool,
+            "daemon_directory": os.path.abspath(BUILD_DIR),
+            "smtpd_process_count": str(smtpd_processes),
+            "alias_maps": os.path.join(self.etc, "aliases"),
+            "daemon_shutdown_timeout": "5s",
+            "master_restart_max_backoff": "2s",
+        }
+        if running_as_root():
+            settings["tern_user"] = "tern"
+        settings.update(config or {})
+        self.settings = settings
+        self.write_config(settings)
+        with open(os.path.join(self.etc, "aliases"), "w") as f:
+            f.write("postmaster: root\n")
+
+    # --- configuration -------------------------------------------------------------------
+    def write_config(self, settings, extra_text=""):
+        with open(os.path.join(self.etc, "tern.conf"), "w") as f:
+            f.write("# written by ternlib.py\n")
+            for name, value in settings.items():
+                f.write("%s = %s\n" % (name, value))
+            f.write(extra_text)
+
+    # --- processes -------------------------------------------------------------------------
+    def binary(self, name):
+        return os.path.join(os.path.abspath(BUILD_DIR), name, name) if name != "ternctl" else \
+            os.path.join(os.path.abspath(BUILD_DIR), "ctl", "ternctl")
+
+    def start(self, wait=True):
+        self.log_file = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [self.binary("master"), "-f", "-c", self.etc],
+            stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        if wait:
+            self.wait_running()
+        return self
+
+    def wait_running(self, timeout=15):
+        def all_running():
+            if self.process is not None and self.process.poll() is not None:
+                raise AssertionError("master exited with %s; log:\n%s" % (self.process.returncode, self.log()))
+            rows = self.status()
+            if rows is None:
+                return False
+            running = {r["program"] for r in rows if r["state"] == "running"}
+            if not all(p in running for p in ["master"] + PROGRAMS):
+                return False
+            # Each child logs "daemon started" once it has dropped privileges and serves.
+            log = self.log()
+            ready = all("tern/%s[%d]: daemon started" % (r["program"], r["pid"]) in log
+                        for r in rows if r["program"] != "master")
+            return ready and rows
+        return wait_for(all_running, timeout, what="all programs running")
+
+    def ternctl(self, *args, check=False, timeout=30, input=None):
+        return subprocess.run([self.binary("ternctl"), "-c", self.etc] + list(args),
+                              capture_output=True, text=True, check=check, timeout=timeout, input=input)
+
+    def status(self):
+        """ternctl status as a list of dicts, or None when master does not answer."""
+        result = self.ternctl("status", timeout=10)
+        if result.returncode != 0:
+            return None
+        rows = []
+        for line in result.stdout.splitlines()[1:]:
+            fields = line.split()
+            if len(fields) >= 5:
+                rows.append({"program": fields[0], "pid": int(fields[1]), "uptime": fields[2],
+                             "state": fields[3], "restarts": fields[4]})
+        return rows
+
+    def pids(self, program):
+        return [r["pid"] for r in self.status() or [] if r["program"] == program and r["pid"] > 0]
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, pattern, timeout=10):
+        regex = re.compile(pattern)
+        return wait_for(lambda: regex.search(self.log()), timeout, what="log line /%s/" % pattern)
+
+    def stop(self, timeout=15):
+        """SIGTERM to master; returns master's exit code."""
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("master did not exit within %ss of SIGTERM" % timeout)
+
+    def session_processes(self):
+        """Pids of every live process in master's session (master and its children)."""
+        if self.process is None:
+            return []
+        sid = self.process.pid
+        out = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[3]) == sid and fields[0] != "Z":
+                    out.append(int(entry))
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                continue
+        return out
+
+    def cleanup(self):
+        daemon = locked_master_pid(os.path.join(self.spool, "pid", "master.pid"))
+        if daemon:
+            try:
+                os.killpg(daemon, signal.SIGKILL)  # a master started by `ternctl start`
+            except ProcessLookupError:
+                pass
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            self.log_file.close()
+        if os.environ.get("TERN_KEEP_TEST_DIRS") != "1":
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is not None:
+            print("---- tern log ----\n" + self.log()[-20000:])
+        self.cleanup()
+
+
+def locked_master_pid(path):
+    """The pid in master's pid file while a master holds its lock, else 0."""
+    import fcntl
+    try:
+        with open(path) as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return 0
+            except BlockingIOError:
+                return int(f.read().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
+def uid_of(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    raise AssertionError("no Uid line for pid %d" % pid)
+
+
+def tern_uid():
+    return pwd.getpwnam("tern").pw_uid
