@@ -12,9 +12,10 @@ namespace tern::config {
 // Signature of Parameter::check (parameters.h).
 using Check = std::string (*)(std::string_view value);
 
-std::string check_log_level(std::string_view value);         // debug info warning error
-std::string check_smtpd_tls_level(std::string_view value);   // "" none may encrypt
-std::string check_smtp_tls_level(std::string_view value);    // "" none may encrypt dane verify secure
+std::string check_log_level(std::string_view value);        // debug info warning error
+std::string check_smtpd_tls_level(std::string_view value);  // "" none may encrypt
+// "" none may encrypt dane verify secure
+std::string check_smtp_tls_level(std::string_view value);
 // Each item is "address:port": IPv4 "192.0.2.1:25", IPv6 "[::1]:25", port 1..65535.
 std::string check_listen(std::string_view value);
 // Each item is an IP address with an optional port: "192.0.2.1", "192.0.2.1:53", "::1",

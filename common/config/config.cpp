@@ -167,7 +167,8 @@ std::optional<std::string> Config::raw_value(std::string_view name, Expander& ex
     bool set = values_.contains("myhostname");
     return escaped(domain_of(set ? expander.expand_name("myhostname") : system_hostname()));
   }
-  if (key == "config_directory") return escaped(directory_.empty() ? kDefaultDirectory : directory_);
+  if (key == "config_directory")
+    return escaped(directory_.empty() ? kDefaultDirectory : directory_);
   TERN_CHECK(key == "daemon_directory");  // the last computed default
   return escaped(TERN_DAEMON_DIRECTORY);
 }

@@ -234,7 +234,8 @@ TEST_SUITE("config.parser") {
   }
 
   TEST_CASE("Diagnostic::to_string") {
-    CHECK(Diagnostic{"/etc/tern/tern.conf", 12, "why"}.to_string() == "/etc/tern/tern.conf:12: why");
+    CHECK(Diagnostic{"/etc/tern/tern.conf", 12, "why"}.to_string() ==
+          "/etc/tern/tern.conf:12: why");
     CHECK(Diagnostic{"/etc/tern/tern.conf", 0, "why"}.to_string() == "/etc/tern/tern.conf: why");
   }
 }
