@@ -35,5 +35,16 @@ int run_reload(const Invocation&);
 int run_status(const Invocation&);
 int run_config_check(const Invocation&);
 int run_config_show(const Invocation&);
+int run_queue_list(const Invocation&);
+int run_queue_show(const Invocation&);
+int run_queue_hold(const Invocation&);
+int run_queue_release(const Invocation&);
+int run_queue_delete(const Invocation&);
+int run_queue_requeue(const Invocation&);
+int run_queue_flush(const Invocation&);
+int run_mailq(const Invocation&);  // mailq: the queue in Postfix's format
+int run_mailq_argv(int argc, char** argv);  // mailq [-c DIR], called by that name
+int run_import_postfix(const Invocation&);  // import-postfix [main.cf]: a tern.conf on stdout
+int run_passwd(const Invocation&);  // passwd USER: set an SMTP AUTH password
 
 }  // namespace tern::ctl

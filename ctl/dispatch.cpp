@@ -8,6 +8,7 @@
 
 #include "common/config/config.h"
 #include "ctl/command.h"
+#include "ctl/commands/newaliases_command.h"
 
 namespace tern::ctl {
 namespace {
@@ -19,6 +20,15 @@ constexpr Command kCommands[] = {
     {"status", "show each program's pid and uptime", run_status},
     {"config check", "validate tern.conf and the tables it names", run_config_check},
     {"config show", "print effective parameter values ([-n]: only those set)", run_config_show},
+    {"passwd", "set USER's SMTP AUTH password (from stdin, or prompted)", run_passwd},
+    {"queue list", "list queued messages ([--json]; mailq is the same in Postfix's format)", run_queue_list},
+    {"queue show", "print a queued message: queue show ID", run_queue_show},
+    {"queue hold", "hold messages: queue hold ID...|ALL", run_queue_hold},
+    {"queue release", "release held messages: queue release ID...|ALL", run_queue_release},
+    {"queue delete", "delete messages: queue delete ID...|ALL", run_queue_delete},
+    {"queue requeue", "route messages again now: queue requeue ID...|ALL", run_queue_requeue},
+    {"queue flush", "retry all deferred mail now", run_queue_flush},
+    {"import-postfix", "print a tern.conf made from a Postfix main.cf: import-postfix [FILE]", run_import_postfix},
 };
 
 void usage(FILE* out) {
@@ -71,7 +81,9 @@ bool is_compatibility_name(const std::string& name) {
   return name == "mailq" || name == "sendmail" || name == "newaliases";
 }
 
-int run_compatibility(const std::string& name, int, char**) {
+int run_compatibility(const std::string& name, int argc, char** argv) {
+  if (name == "mailq") return run_mailq_argv(argc, argv);
+  if (name == "newaliases") return run_newaliases_argv(argc, argv);
   // Queue listing, local submission and alias checks arrive with the qmgr/local and
   // sendmail work; until then say so plainly instead of pretending.
   std::fprintf(stderr, "%s: not available in this build of tern yet\n", name.c_str());

@@ -1,12 +1,36 @@
-// LookupService: request dispatch.
+// LookupService: request dispatch (see service.h).
 #include "lookup/service.h"
 
+#include <sodium.h>
+
+#include "common/config/parameters.h"
 #include "common/log/log.h"
 #include "common/process/peer_policy.h"
 
 namespace tern::lookup {
+namespace {
+
+const char* class_name(proto::Resolution::Class klass) {
+  switch (klass) {
+    case proto::Resolution::LOCAL: return "local";
+    case proto::Resolution::VIRTUAL: return "virtual";
+    case proto::Resolution::RELAY: return "relay";
+    case proto::Resolution::UNKNOWN: return "unknown";
+    default: return "error";
+  }
+}
+
+// Table-valued parameters: Postfix's *_maps, and alias_database.
+bool is_table_parameter(std::string_view name) {
+  const config::Parameter* p = config::find_parameter(name);
+  return p != nullptr && p->type == config::Type::kList &&
+         (name.ends_with("_maps") || name == "alias_database");
+}
+
+}  // namespace
 
 Result<std::unique_ptr<process::Service>> LookupService::create(process::ServiceContext& context) {
+  if (sodium_init() < 0) return fail("lookup: libsodium failed to initialise");
   std::unique_ptr<LookupService> service(new LookupService(context));
   int fd = context.fds.first("ipc");
   if (fd < 0) return fail("lookup: no IPC socket was handed over (run it from master)");
@@ -18,17 +42,113 @@ Result<std::unique_ptr<process::Service>> LookupService::create(process::Service
 
 LookupService::LookupService(process::ServiceContext& context)
     : context_(context),
+      config_(context.config),
+      tables_([](const std::string& why) { TERN_LOG_WARNING("%s", why.c_str()); }),
+      router_settings_(tables::RouterSettings::from_config(config_)),
+      credentials_(context.loop, config_.get("sasl_password_file")),
+      dns_(context.loop, DnsSettings::from_config(config_)),
       server_(context.loop, "lookup", [this](const ipc::Peer& peer, proto::LookupRequest request) {
         on_request(peer, std::move(request));
       }) {}
 
+void LookupService::reload(const config::Config& config) {
+  config_ = config;
+  router_settings_ = tables::RouterSettings::from_config(config_);
+  credentials_.set_path(config_.get("sasl_password_file"));
+  dns_.reconfigure(DnsSettings::from_config(config_));
+}
+
 void LookupService::on_request(const ipc::Peer& peer, proto::LookupRequest request) {
-  // Not served yet: say so to the requester, which treats it as a temporary failure.
+  using R = proto::LookupRequest;
+  switch (request.body_case()) {
+    case R::kResolve: return on_resolve(peer, request);
+    case R::kRecipient: return on_recipient(peer, request);
+    case R::kTable: return on_table(peer, request);
+    case R::kCredentials: return on_credentials(peer, request);
+    case R::kMx: return dns_.mx(request, [this, peer](const proto::LookupReply& r) { server_.reply(peer.conn_id, r); });
+    case R::kAddress: return dns_.address(request, [this, peer](const proto::LookupReply& r) { server_.reply(peer.conn_id, r); });
+    case R::kTlsa: return dns_.tlsa(request, [this, peer](const proto::LookupReply& r) { server_.reply(peer.conn_id, r); });
+    default: return on_unknown(peer, request);
+  }
+}
+
+void LookupService::on_resolve(const ipc::Peer& peer, const proto::LookupRequest& request) {
+  tables::Router router(router_settings_, tables_, users_);
   proto::LookupReply reply;
   reply.set_id(request.id());
-  reply.set_status(proto::DNS_TEMPFAIL);
-  reply.set_error("lookup: request type not supported yet");
-  TERN_LOG_WARNING("request from pid %d not supported yet", static_cast<int>(peer.pid));
+  for (auto& r : router.resolve(request.resolve().address())) {
+    if (r.klass() == proto::Resolution::ERROR) {
+      reply.set_status(proto::DNS_TEMPFAIL);
+      reply.set_error(r.error());
+      TERN_LOG_WARNING("resolve %s: %s", r.address().c_str(), r.error().c_str());
+    }
+    *reply.add_resolutions() = std::move(r);
+  }
+  server_.reply(peer.conn_id, reply);
+}
+
+void LookupService::on_recipient(const ipc::Peer& peer, const proto::LookupRequest& request) {
+  tables::Router router(router_settings_, tables_, users_);
+  proto::LookupReply reply;
+  reply.set_id(request.id());
+  auto resolutions = router.resolve(request.recipient().address());
+  bool known = false;
+  for (const auto& r : resolutions) {
+    if (r.klass() == proto::Resolution::ERROR) {
+      reply.set_status(proto::DNS_TEMPFAIL);
+      reply.set_error(r.error());
+    } else if (r.klass() != proto::Resolution::UNKNOWN) {
+      known = true;
+    } else if (reply.error().empty()) {
+      reply.set_error(r.error());
+    }
+  }
+  reply.set_found(known);
+  if (!resolutions.empty()) reply.set_recipient_class(class_name(resolutions.front().klass()));
+  server_.reply(peer.conn_id, reply);
+}
+
+void LookupService::on_table(const ipc::Peer& peer, const proto::LookupRequest& request) {
+  const auto& query = request.table();
+  proto::LookupReply reply;
+  reply.set_id(request.id());
+  if (!is_table_parameter(query.parameter())) {
+    reply.set_status(proto::DNS_PERMFAIL);
+    reply.set_error(query.parameter() + ": not a table parameter");
+  } else {
+    auto found = tables_.find(config_.get_list(query.parameter()), query.key(),
+                              tables::syntax_for(query.parameter()));
+    if (!found) {
+      reply.set_status(proto::DNS_TEMPFAIL);
+      reply.set_error(found.error().message);
+      TERN_LOG_WARNING("%s: %s", query.parameter().c_str(), found.error().message.c_str());
+    } else if (*found) {
+      reply.set_found(true);
+      for (auto& v : **found) reply.add_values(std::move(v));
+    }
+  }
+  server_.reply(peer.conn_id, reply);
+}
+
+void LookupService::on_credentials(const ipc::Peer& peer, proto::LookupRequest& request) {
+  uint64_t id = request.id();
+  uint64_t conn_id = peer.conn_id;
+  std::string user = request.credentials().username();
+  credentials_.check(user, std::move(*request.mutable_credentials()->mutable_password()),
+                     [this, id, conn_id, user](bool ok) {
+                       proto::LookupReply reply;
+                       reply.set_id(id);
+                       reply.set_credentials_ok(ok);
+                       server_.reply(conn_id, reply);
+                     });
+}
+
+void LookupService::on_unknown(const ipc::Peer& peer, const proto::LookupRequest& request) {
+  proto::LookupReply reply;
+  reply.set_id(request.id());
+  reply.set_status(proto::DNS_PERMFAIL);
+  reply.set_error("lookup: empty or unknown request");
+  TERN_LOG_WARNING("empty or unknown request from pid %d", static_cast<int>(peer.pid));
   server_.reply(peer.conn_id, reply);
 }
 

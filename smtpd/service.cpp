@@ -1,52 +1,257 @@
-// SmtpServer: accepting connections. Until the SMTP session lands, every client is told
-// plainly that the service is not available (421 4.3.2) and disconnected.
+// SmtpServer: listeners, connection limits and shared resources (see service.h).
 #include "smtpd/service.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <utility>
+
 #include "common/log/log.h"
+#include "common/smtp/reply.h"
 
 namespace tern::smtpd {
+namespace {
+
+constexpr uint64_t kWakeupTimeoutMs = 5000;
+
+// "192.0.2.1" and the port of a TCP peer.
+bool peer_of(uv_tcp_t* tcp, std::string* address, uint32_t* port) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return false;
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf);
+    *port = ntohs(in->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+    *port = ntohs(in6->sin6_port);
+    std::string text = buf;
+    if (text.rfind("::ffff:", 0) == 0 && text.find('.') != std::string::npos) {
+      *address = text.substr(7);
+      return true;
+    }
+  } else {
+    return false;
+  }
+  *address = buf;
+  return true;
+}
+
+}  // namespace
+
+SmtpServer::SmtpServer(process::ServiceContext& context)
+    : context_(context),
+      reaper_(context.loop),
+      read_buffer_(new char[kReadBufferSize]),
+      lookup_(context.loop, "private/lookup", "lookup"),
+      qmgr_(context.loop, "private/qmgr", "qmgr"),
+      ids_(clock_, getpid()) {}
+
+SmtpServer::~SmtpServer() { connections_.clear(); }
+
+// Thousands of idle clients need thousands of descriptors: take the hard limit.
+void raise_descriptor_limit() {
+  struct rlimit rl {};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
 
 Result<std::unique_ptr<process::Service>> SmtpServer::create(process::ServiceContext& context) {
+  raise_descriptor_limit();
   std::unique_ptr<SmtpServer> server(new SmtpServer(context));
-  for (const char* role : {"smtp", "submission", "smtps"}) {
-    for (int fd : context.fds.with_role(role)) {
-      if (auto ok = server->listen(fd); !ok) return std::unexpected(ok.error());
+  auto settings = Settings::from_config(context.config);
+  if (!settings) return std::unexpected(settings.error());
+  server->settings_ = *settings;
+  server->load_tls(**settings);
+  int dirfd = ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) return fail_errno("open spool directory", errno);
+  server->spool_dir_.reset(dirfd);
+  const std::pair<const char*, Role> roles[] = {
+      {"smtp", Role::kSmtp}, {"submission", Role::kSubmission}, {"smtps", Role::kSmtps}};
+  for (const auto& [name, role] : roles) {
+    for (int fd : context.fds.with_role(name)) {
+      if (auto ok = server->listen_tcp(fd, role); !ok) return std::unexpected(ok.error());
     }
+  }
+  for (int fd : context.fds.with_role("submit")) {
+    if (auto ok = server->listen_local(fd); !ok) return std::unexpected(ok.error());
   }
   return std::unique_ptr<process::Service>(std::move(server));
 }
 
-Result<void> SmtpServer::listen(int fd) {
+void SmtpServer::load_tls(const Settings& settings) {
+  if (!settings.tls_configured()) {
+    tls_context_.reset();
+    return;
+  }
+  auto context = tls::make_server_context({settings.tls_cert_file, settings.tls_key_file});
+  if (!context) {
+    // Keep serving without TLS (or with the old certificate): a bad file is the admin's to fix.
+    TERN_LOG_WARNING("cannot load TLS certificate: %s", context.error().message.c_str());
+    return;
+  }
+  tls_context_ = std::move(*context);
+}
+
+void SmtpServer::reload(const config::Config& config) {
+  auto settings = Settings::from_config(config);
+  if (!settings) {
+    TERN_LOG_WARNING("reload: %s; keeping the old settings", settings.error().message.c_str());
+    return;
+  }
+  settings_ = *settings;
+  load_tls(*settings_);  // new connections get the new certificate
+}
+
+Result<void> SmtpServer::listen_tcp(int fd, Role role) {
+  auto listener = std::make_unique<Listener>();
+  listener->owner = this;
+  listener->role = role;
   auto* raw = new uv_tcp_t;
   uv_tcp_init(context_.loop, raw);
-  uv::UvHandle<uv_tcp_t> handle(raw);
+  listener->tcp = uv::UvHandle<uv_tcp_t>(raw);
   if (int rc = uv_tcp_open(raw, fd); rc != 0) return fail(std::string("uv_tcp_open: ") + uv_strerror(rc));
-  raw->data = this;
-  if (int rc = uv_listen(handle.stream(), 4096, &SmtpServer::on_connection); rc != 0) {
+  raw->data = listener.get();
+  if (int rc = uv_listen(listener->tcp.stream(), 4096, &SmtpServer::on_tcp_connection); rc != 0)
     return fail(std::string("listen: ") + uv_strerror(rc));
-  }
-  listeners_.push_back(std::move(handle));
+  listeners_.push_back(std::move(listener));
   return {};
 }
 
-void SmtpServer::on_connection(uv_stream_t* server, int status) {
-  auto* self = static_cast<SmtpServer*>(server->data);
-  if (self == nullptr || status != 0) return;
-  auto* client = new uv_tcp_t;
-  uv_tcp_init(self->context_.loop, client);
-  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(client)) != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(client), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+Result<void> SmtpServer::listen_local(int fd) {
+  auto listener = std::make_unique<Listener>();
+  listener->owner = this;
+  listener->role = Role::kLocal;
+  auto* raw = new uv_pipe_t;
+  uv_pipe_init(context_.loop, raw, 0);
+  listener->pipe = uv::UvHandle<uv_pipe_t>(raw);
+  if (int rc = uv_pipe_open(raw, fd); rc != 0) return fail(std::string("uv_pipe_open: ") + uv_strerror(rc));
+  raw->data = listener.get();
+  if (int rc = uv_listen(listener->pipe.stream(), 128, &SmtpServer::on_local_connection); rc != 0)
+    return fail(std::string("listen: ") + uv_strerror(rc));
+  listeners_.push_back(std::move(listener));
+  return {};
+}
+
+// A listening handle's data is its Listener, which knows its server.
+void SmtpServer::on_tcp_connection(uv_stream_t* server, int status) {
+  auto* listener = static_cast<Listener*>(server->data);
+  if (listener == nullptr || status != 0) return;
+  listener->owner->accept_tcp(*listener);
+}
+
+void SmtpServer::on_local_connection(uv_stream_t* server, int status) {
+  auto* listener = static_cast<Listener*>(server->data);
+  if (listener == nullptr || status != 0) return;
+  listener->owner->accept_local(*listener);
+}
+
+void SmtpServer::accept_tcp(Listener& listener) {
+  auto* raw = new uv_tcp_t;
+  uv_tcp_init(context_.loop, raw);
+  uv::UvHandle<uv_tcp_t> client(raw);
+  if (uv_accept(listener.tcp.stream(), client.stream()) != 0) return;
+  ClientIdentity id;
+  id.role = listener.role;
+  if (!peer_of(raw, &id.address, &id.port)) return;
+  const Settings& s = *settings_;
+  if (s.connection_limit > 0 && static_cast<int>(connections_.size()) >= s.connection_limit) {
+    TERN_LOG_WARNING("Connection limit exceeded: %zu connections, refusing %s for service %s",
+                     connections_.size(), id.log_name().c_str(), role_name(id.role));
+    refuse(std::move(client), smtp::format_reply(421, "4.7.0", s.myhostname + " Error: too many connections"));
     return;
   }
-  static const char kReply[] = "421 4.3.2 Service not available, closing transmission channel\r\n";
-  uv_buf_t buf = uv_buf_init(const_cast<char*>(kReply), sizeof(kReply) - 1);
-  uv_try_write(reinterpret_cast<uv_stream_t*>(client), &buf, 1);
-  uv_close(reinterpret_cast<uv_handle_t*>(client), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+  int& count = per_client_[id.address];
+  if (s.client_connection_count_limit > 0 && count >= s.client_connection_count_limit &&
+      !s.limit_exceptions.contains(id.address)) {
+    TERN_LOG_WARNING("Connection concurrency limit exceeded: %d from %s for service %s", count + 1,
+                     id.log_name().c_str(), role_name(id.role));
+    if (count == 0) per_client_.erase(id.address);
+    refuse(std::move(client),
+           smtp::format_reply(421, "4.7.0", s.myhostname + " Error: too many connections from " + id.address));
+    return;
+  }
+  ++count;
+  uv_tcp_nodelay(raw, 1);
+  add(std::make_unique<Connection>(*this, std::move(client), uv::UvHandle<uv_pipe_t>(), std::move(id), settings_,
+                                   tls_context_));
+}
+
+void SmtpServer::accept_local(Listener& listener) {
+  auto* raw = new uv_pipe_t;
+  uv_pipe_init(context_.loop, raw, 0);
+  uv::UvHandle<uv_pipe_t> client(raw);
+  if (uv_accept(listener.pipe.stream(), client.stream()) != 0) return;
+  uv_os_fd_t fd = -1;
+  uv_fileno(client.handle(), &fd);
+  struct ucred cred {};
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return;
+  ClientIdentity id;
+  id.role = Role::kLocal;
+  id.hostname = "localhost";
+  id.local_uid = cred.uid;
+  add(std::make_unique<Connection>(*this, uv::UvHandle<uv_tcp_t>(), std::move(client), std::move(id), settings_,
+                                   nullptr));
+}
+
+// Says why and closes, without a session.
+void SmtpServer::refuse(uv::UvHandle<uv_tcp_t> client, const std::string& reply) {
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(reply.data()), static_cast<unsigned>(reply.size()));
+  uv_try_write(client.stream(), &buf, 1);
+  // client closes as it goes out of scope
+}
+
+void SmtpServer::add(std::unique_ptr<Connection> connection) {
+  Connection* raw = connection.get();
+  connections_.emplace(raw, std::move(connection));
+  raw->start();
+}
+
+void SmtpServer::release(Connection* connection) {
+  doomed_.push_back(connection);
+  if (!reaper_.active()) reaper_.start(0, [this] { reap(); });
+}
+
+void SmtpServer::reap() {
+  std::vector<Connection*> doomed = std::move(doomed_);
+  doomed_.clear();
+  for (Connection* c : doomed) {
+    auto it = connections_.find(c);
+    if (it == connections_.end()) continue;
+    if (c->client().role != Role::kLocal) {
+      auto pc = per_client_.find(c->client().address);
+      if (pc != per_client_.end() && --pc->second <= 0) per_client_.erase(pc);
+    }
+    connections_.erase(it);
+  }
+  if (shutdown_done_ && connections_.empty()) std::exchange(shutdown_done_, nullptr)();
+}
+
+void SmtpServer::wake_qmgr() {
+  proto::QmgrRequest request;
+  request.mutable_wakeup();
+  qmgr_.call(std::move(request), kWakeupTimeoutMs, [](Result<proto::QmgrReply>) {});  // qmgr also scans
 }
 
 void SmtpServer::shutdown(std::function<void()> done) {
   listeners_.clear();
-  done();
+  if (connections_.empty()) {
+    done();
+    return;
+  }
+  shutdown_done_ = std::move(done);
+  std::vector<Connection*> all;
+  for (auto& [raw, connection] : connections_) all.push_back(raw);
+  for (Connection* c : all) c->shutdown();
 }
 
 }  // namespace tern::smtpd

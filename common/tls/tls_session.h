@@ -56,6 +56,14 @@ class TlsSession {
   virtual std::string peer_certificate_der() const = 0;
   virtual std::string peer_public_key_der() const = 0;
   virtual std::string peer_chain_der(int depth) const = 0;  // "" past the end
+
+  // Added after the first version (defaults keep test doubles compiling):
+  // the peer sent close_notify; no more plaintext will come.
+  virtual bool peer_closed() const { return false; }
+  // Why peer_verified() is false ("certificate has expired", "Hostname mismatch"); "" if verified.
+  virtual std::string verify_error() const { return ""; }
+  // Server side: the SNI name the client asked for, or "".
+  virtual std::string server_name() const { return ""; }
 };
 
 std::unique_ptr<TlsSession> new_server_session(std::shared_ptr<TlsContext> context);

@@ -242,3 +242,122 @@ def uid_of(pid):
 
 def tern_uid():
     return pwd.getpwnam("tern").pw_uid
+
+
+# --- queue helpers (qmgr tests) -----------------------------------------------------------------
+def enqueue(tern, recipients, sender="alice@example.org", message=None, notify=None, orcpt=None,
+            ret=None, age=0):
+    """Writes a message into tern's queue/ as smtpd would (tests/integration/enqueue) and wakes
+    qmgr; returns the queue id."""
+    if message is None:
+        message = b"From: <%s>\r\nTo: <%s>\r\nSubject: test message\r\nMessage-ID: <%d@test>\r\n\r\nHello.\r\n" % (
+            sender.encode(), recipients[0].encode(), time.monotonic_ns())
+    args = [os.path.join(os.path.abspath(BUILD_DIR), "tests", "integration", "enqueue"), tern.spool,
+            "-f", sender]
+    if notify:
+        args += ["-N", notify]
+    if orcpt:
+        args += ["-O", orcpt]
+    if ret:
+        args += ["-R", ret]
+    if age:
+        args += ["-a", str(age)]
+    result = subprocess.run(args + list(recipients), input=message, capture_output=True, timeout=30)
+    if result.returncode != 0:
+        raise AssertionError("enqueue failed: %s" % result.stderr.decode())
+    return result.stdout.decode().strip()
+
+
+def mailq(tern):
+    """Runs ternctl under the name `mailq` (argv[0] dispatch) with MAIL_CONFIG set."""
+    link = os.path.join(tern.root, "mailq")
+    if not os.path.exists(link):
+        os.symlink(tern.binary("ternctl"), link)
+    env = dict(os.environ, MAIL_CONFIG=tern.etc)
+    return subprocess.run([link], capture_output=True, text=True, timeout=30, env=env)
+
+
+def queue_ids(tern, subdir="queue"):
+    return sorted(os.listdir(os.path.join(tern.spool, subdir)))
+
+
+def append_status_record(path, index, state):
+    """Appends a RecipientStatus record {index, state} to a queue file as qmgr would
+    (u32 length, payload, CRC-32 over both)."""
+    import struct
+    import zlib
+
+    def varint(n):
+        out = b""
+        while True:
+            b = n & 0x7F
+            n >>= 7
+            if n:
+                out += bytes([b | 0x80])
+            else:
+                return out + bytes([b])
+    payload = b""
+    if index:
+        payload += b"\x08" + varint(index)
+    if state:
+        payload += b"\x10" + varint(state)
+    length = struct.pack(">I", len(payload))
+    with open(path, "ab") as f:
+        f.write(length + payload + struct.pack(">I", zlib.crc32(length + payload)))
+
+
+# --- lookup ------------------------------------------------------------------------------
+def lookup_query(tern, request_text, timeout=40):
+    """Sends lookup one LookupRequest given in protobuf text format (through the
+    lookup_query helper) and returns the reply in text format; fails the test when the call
+    itself fails."""
+    helper = os.path.join(os.path.abspath(BUILD_DIR), "tests", "integration", "lookup_query")
+    socket_path = os.path.join(tern.spool, "private", "lookup")
+    result = subprocess.run([helper, socket_path, request_text], capture_output=True, text=True,
+                            timeout=timeout)
+    if result.returncode != 0:
+        raise AssertionError("lookup_query %r: exit %d: %s" % (request_text, result.returncode, result.stderr))
+    return result.stdout
+
+
+class Dnsmasq:
+    """dnsmasq serving a test zone on 127.0.0.1:<port>, answering only from its command-line
+    records (no upstream, no /etc/hosts). `records` are dnsmasq options such as
+    "--mx-host=a.example,mx.a.example,10". Stopped (and waited for) on exit."""
+
+    def __init__(self, records, local_ttl=0):
+        self.port = free_port()
+        self.args = ["dnsmasq", "--keep-in-foreground", "--no-daemon", "--conf-file=/dev/null",
+                     "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=127.0.0.1",
+                     "--port=%d" % self.port, "--local-ttl=%d" % local_ttl, "--log-queries",
+                     "--user=root" if running_as_root() else "--user=%s" % pwd.getpwuid(os.getuid()).pw_name,
+                     "--pid-file="] + list(records)
+        self.process = None
+        self.log_path = tempfile.mktemp(prefix="dnsmasq-", suffix=".log")
+
+    def __enter__(self):
+        self.log_file = open(self.log_path, "wb")
+        self.process = subprocess.Popen(self.args, stdout=self.log_file, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL)
+
+        def answering():
+            if self.process.poll() is not None:
+                raise AssertionError("dnsmasq exited: %s" % self.log())
+            with open(self.log_path, "rb") as f:
+                return b"started, version" in f.read()
+        wait_for(answering, timeout=10, what="dnsmasq to start")
+        return self
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.log_file.close()
+        os.unlink(self.log_path)

@@ -1,0 +1,102 @@
+// DATA decoding and the bare-newline check (see body.h).
+#include "common/smtp/body.h"
+
+namespace tern::smtp {
+
+void DataDecoder::emit(char c, std::string* out) {
+  ++size_;
+  if (size_ > size_limit_) {
+    too_big_ = true;
+    return;
+  }
+  out->push_back(c);
+}
+
+// One byte in the middle of a line (or a line start that is not a dot).
+void DataDecoder::middle(char c, std::string* out) {
+  if (c == '\r') {
+    state_ = State::kCr;
+    return;
+  }
+  if (c == '\n') bare_newline_ = true;  // kept, and never a line end
+  if (++line_length_ > line_limit_) line_too_long_ = true;
+  emit(c, out);
+  state_ = State::kMiddle;
+}
+
+size_t DataDecoder::feed(std::string_view input, std::string* out) {
+  size_t i = 0;
+  while (i < input.size() && state_ != State::kDone) {
+    char c = input[i++];
+    switch (state_) {
+      case State::kLineStart:
+        if (c == '.') {
+          state_ = State::kDot;
+        } else {
+          middle(c, out);
+        }
+        break;
+      case State::kMiddle:
+        middle(c, out);
+        break;
+      case State::kCr:
+        if (c == '\n') {
+          emit('\r', out);
+          emit('\n', out);
+          line_length_ = 0;
+          state_ = State::kLineStart;
+        } else {
+          bare_newline_ = true;
+          ++line_length_;
+          emit('\r', out);
+          middle(c, out);
+        }
+        break;
+      case State::kDot:  // a leading dot is removed (RFC 5321 §4.5.2)
+        if (c == '\r') {
+          state_ = State::kDotCr;
+        } else {
+          middle(c, out);
+        }
+        break;
+      case State::kDotCr:
+        if (c == '\n') {
+          state_ = State::kDone;
+        } else {
+          bare_newline_ = true;
+          ++line_length_;
+          emit('\r', out);
+          middle(c, out);
+        }
+        break;
+      case State::kDone:
+        break;
+    }
+  }
+  return i;
+}
+
+void BareNewlineScanner::scan(std::string_view chunk) {
+  for (char c : chunk) {
+    if (after_cr_) {
+      after_cr_ = false;
+      if (c == '\n') {
+        line_length_ = 0;
+        continue;
+      }
+      bare_newline_ = true;
+    }
+    if (c == '\r') {
+      after_cr_ = true;
+      continue;
+    }
+    if (c == '\n') bare_newline_ = true;
+    if (++line_length_ > line_limit_) line_too_long_ = true;
+  }
+}
+
+void BareNewlineScanner::finish() {
+  if (after_cr_) bare_newline_ = true;
+}
+
+}  // namespace tern::smtp

@@ -1,0 +1,48 @@
+// Who a delivery runs as. local keeps root; every delivery runs in a forked child of its own
+// (see delivery_child.h), which is single-threaded, so switching the child's effective ids
+// affects nothing else. EffectiveIds switches to a mailbox owner for the file operations of
+// one target (setgroups, setegid, seteuid: the real and saved uid stay root, as in Postfix's
+// set_eugid()) and switches back when destroyed. Commands go further: their process drops
+// all three ids for good before exec (command_runner.h).
+//
+// When local does not run as root (tests, the development run) nothing is switched.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "common/config/config.h"
+#include "common/process/privileges.h"
+#include "common/result.h"
+
+namespace tern::local {
+
+using process::UserIds;
+
+class EffectiveIds {
+ public:
+  EffectiveIds() = default;
+  EffectiveIds(const EffectiveIds&) = delete;
+  EffectiveIds& operator=(const EffectiveIds&) = delete;
+  ~EffectiveIds();
+
+  // Becomes uid/gid (effective ids, supplementary groups = gid only). Root is refused for
+  // nothing here: the caller decides who may be root (nobody but the spool mbox creation).
+  Result<void> become(uid_t uid, gid_t gid);
+  // Back to root now (also done by the destructor).
+  void restore();
+
+ private:
+  bool switched_ = false;
+};
+
+// The user that files and commands of a root-owned alias file (or include file) run as:
+// default_privs (Postfix's "nobody"), never root.
+Result<UserIds> default_privs_user(const config::Config& config);
+
+// The owner of an alias or include file: its uid's passwd entry; root (or an unknown uid)
+// maps to default_privs_user.
+Result<UserIds> owner_privileges(const config::Config& config, uid_t file_uid, gid_t file_gid);
+
+}  // namespace tern::local

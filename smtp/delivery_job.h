@@ -1,0 +1,65 @@
+// DeliveryJob: one DeliveryRequest from qmgr, from queue file to per-recipient results.
+//   load the queue file -> resolve the nexthop (lookup: MX or address; IP literals directly)
+//   -> credentials for AUTH (lookup table) -> try each server address in order, reusing an
+//   idle cached session to the same nexthop when there is one -> one RecipientResult each.
+// A server that cannot be reached, refuses the greeting or fails EHLO/TLS is skipped for the
+// next; when none works every recipient is DEFERRED with the last reason. Runs on the loop.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config/config.h"
+#include "common/ipc/rpc_client.h"
+#include "delivery.pb.h"
+#include "lookup.pb.h"
+#include "smtp/nexthop.h"
+#include "smtp/session.h"
+#include "smtp/session_cache.h"
+
+namespace tern::smtp {
+
+using LookupClient = ipc::RpcClient<proto::LookupRequest, proto::LookupReply>;
+
+struct JobDeps {
+  uv_loop_t* loop;
+  const config::Config* config;
+  LookupClient* lookup;
+  SessionCache* cache;
+  std::shared_ptr<tls::TlsContext> tls_may;     // no verification demanded
+  std::shared_ptr<tls::TlsContext> tls_verify;  // CA + host name demanded (may be null)
+};
+
+class DeliveryJob {
+ public:
+  using Done = std::function<void(proto::DeliveryReply)>;
+  DeliveryJob(JobDeps deps, proto::DeliveryRequest request, Done done);
+  void start();
+
+ private:
+  void resolve();
+  void on_resolved(std::vector<Target> targets);
+  void fetch_credentials();
+  void try_next();
+  void run_on(std::unique_ptr<SmtpSession> session);
+  void finish_all(proto::RecipientResult::Outcome outcome, const std::string& dsn, const std::string& diagnostic);
+  void finish(std::vector<proto::RecipientResult> results);
+  SessionPolicy policy() const;
+
+  JobDeps deps_;
+  proto::DeliveryRequest request_;
+  Done done_;
+  Nexthop nexthop_;
+  Transaction transaction_;
+  std::vector<Target> targets_;
+  size_t next_target_ = 0;
+  bool plaintext_retry_ = false;  // the last target's "may" handshake failed: retry it without TLS
+  std::optional<std::pair<std::string, std::string>> credentials_;
+  Failure last_failure_;
+  std::unique_ptr<SmtpSession> session_;
+};
+
+}  // namespace tern::smtp

@@ -1,0 +1,277 @@
+// Connection: socket, TLS and timers around one Session (see connection.h).
+#include "smtpd/connection.h"
+
+#include <utility>
+
+#include "common/log/log.h"
+#include "smtpd/service.h"
+
+namespace tern::smtpd {
+namespace {
+
+constexpr uint64_t kLookupTimeoutMs = 10000;
+constexpr size_t kMaxWriteBacklog = 256 * 1024;  // stop reading while replies pile up
+
+struct WriteRequest {
+  uv_write_t req;
+  std::string bytes;
+};
+
+struct CommitWork {
+  uv_work_t req;
+  std::optional<spool::QueueFileWriter> writer;
+  Result<void> result;
+  std::weak_ptr<int> alive;
+  SmtpServer* server;
+  std::string queue_id;
+  std::function<void(Result<void>)> done;
+};
+
+}  // namespace
+
+Connection::Connection(SmtpServer& server, uv::UvHandle<uv_tcp_t> tcp, uv::UvHandle<uv_pipe_t> pipe,
+                       ClientIdentity client, std::shared_ptr<const Settings> settings,
+                       std::shared_ptr<tls::TlsContext> tls_context)
+    : server_(server),
+      tcp_(std::move(tcp)),
+      pipe_(std::move(pipe)),
+      client_(std::move(client)),
+      settings_(std::move(settings)),
+      tls_context_(std::move(tls_context)),
+      idle_timer_(server.loop()) {
+  stream()->data = this;
+  session_ = std::make_unique<Session>(*this, settings_, client_,
+                                       tls_context_ != nullptr && client_.role != Role::kLocal &&
+                                           client_.role != Role::kSmtps);
+}
+
+Connection::~Connection() {
+  alive_.reset();
+  session_.reset();  // logs the disconnect line
+}
+
+uv_stream_t* Connection::stream() const { return tcp_ ? tcp_.stream() : pipe_.stream(); }
+
+void Connection::start() {
+  set_reading(true);
+  arm_idle_timer();
+  if (client_.role == Role::kSmtps) {
+    if (tls_context_ == nullptr) {
+      TERN_LOG_WARNING("smtps connection from %s but no TLS certificate is configured", client_.log_name().c_str());
+      finish();
+      return;
+    }
+    tls_ = tls::new_server_session(tls_context_);
+  }
+  session_->start();  // on smtps the greeting waits in tls_pending_plain_ for the handshake
+}
+
+void Connection::shutdown() { session_->on_shutdown(); }
+
+// --- input ---------------------------------------------------------------------------------
+
+void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(handle->data);
+  if (self == nullptr) {
+    *buf = uv_buf_init(nullptr, 0);
+    return;
+  }
+  *buf = uv_buf_init(self->server_.read_buffer(), SmtpServer::kReadBufferSize);
+}
+
+void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(stream->data);
+  if (self == nullptr || self->finished_) return;
+  if (nread < 0) {
+    self->session_->on_disconnect();
+    self->finish();
+    return;
+  }
+  if (nread == 0) return;
+  self->arm_idle_timer();
+  self->received(std::string_view(buf->base, static_cast<size_t>(nread)));
+}
+
+void Connection::received(std::string_view bytes) {
+  if (closing_) return;
+  if (tls_ == nullptr) {
+    session_->on_input(bytes);
+    return;
+  }
+  bool was_done = tls_->handshake_done();
+  std::string plain, to_peer;
+  auto fed = tls_->feed(bytes, &plain, &to_peer);
+  if (!to_peer.empty()) write_raw(std::move(to_peer));
+  if (!fed) {
+    tls_failed(fed.error().message);
+    return;
+  }
+  if (!was_done && tls_->handshake_done()) {
+    TERN_LOG_INFO("%s TLS connection established from %s: %s with cipher %s (%d/%d bits)",
+                  client_.role == Role::kSmtps ? "Anonymous" : "Anonymous", client_.log_name().c_str(),
+                  tls_->version().c_str(), tls_->cipher().c_str(), tls_->cipher_bits(), tls_->cipher_bits());
+    session_->tls_established(tls_->version(), tls_->cipher(), tls_->cipher_bits());
+    if (!tls_pending_plain_.empty()) send(std::exchange(tls_pending_plain_, std::string()));
+  }
+  if (!plain.empty() && !closing_) session_->on_input(plain);
+}
+
+void Connection::tls_failed(const std::string& why) {
+  TERN_LOG_WARNING("TLS library problem: %s from %s", why.c_str(), client_.log_name().c_str());
+  session_->on_disconnect();
+  finish();
+}
+
+void Connection::arm_idle_timer() {
+  uint64_t ms = settings_->timeout_ms;
+  if (tls_ != nullptr && !tls_->handshake_done()) ms = std::min(ms, settings_->starttls_timeout_ms);
+  idle_timer_.start(ms, [this] { session_->on_timeout(); });
+}
+
+void Connection::set_reading(bool reading) {
+  if (reading == reading_ || finished_) return;
+  reading_ = reading;
+  if (reading) {
+    uv_read_start(stream(), &Connection::on_alloc, &Connection::on_read);
+  } else {
+    uv_read_stop(stream());
+  }
+}
+
+// --- output --------------------------------------------------------------------------------
+
+void Connection::send(std::string_view bytes) {
+  if (finished_) return;
+  if (tls_ == nullptr) {
+    write_raw(std::string(bytes));
+    return;
+  }
+  if (!tls_->handshake_done()) {
+    tls_pending_plain_.append(bytes);
+    return;
+  }
+  std::string records;
+  if (auto r = tls_->write(bytes, &records); !r) {
+    tls_failed(r.error().message);
+    return;
+  }
+  write_raw(std::move(records));
+}
+
+void Connection::write_raw(std::string bytes) {
+  if (finished_ || bytes.empty()) return;
+  auto* w = new WriteRequest;
+  w->bytes = std::move(bytes);
+  uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
+  if (uv_write(&w->req, stream(), &buf, 1, &Connection::on_write) != 0) {
+    delete w;
+    return;
+  }
+  ++writes_in_flight_;
+  if (stream()->write_queue_size > kMaxWriteBacklog) set_reading(false);
+}
+
+void Connection::on_write(uv_write_t* req, int status) {
+  auto* w = reinterpret_cast<WriteRequest*>(req);
+  auto* self = static_cast<Connection*>(req->handle->data);
+  delete w;
+  if (self == nullptr) return;
+  --self->writes_in_flight_;
+  if (status < 0 && !self->finished_) {
+    self->session_->on_disconnect();
+    self->finish();
+    return;
+  }
+  if (self->closing_ && self->writes_in_flight_ == 0) self->finish();
+}
+
+void Connection::close() {
+  if (closing_) return;
+  closing_ = true;
+  idle_timer_.stop();
+  delay_timer_.reset();
+  set_reading(false);
+  if (tls_ != nullptr && tls_->handshake_done()) {
+    std::string alert;
+    tls_->shutdown(&alert);
+    write_raw(std::move(alert));
+  }
+  if (writes_in_flight_ == 0) finish();
+}
+
+// Stops everything and hands the connection back to the server for destruction.
+void Connection::finish() {
+  if (finished_) return;
+  finished_ = true;
+  closing_ = true;
+  idle_timer_.stop();
+  delay_timer_.reset();
+  tcp_.reset();
+  pipe_.reset();
+  server_.release(this);
+}
+
+// --- services for the session --------------------------------------------------------------
+
+bool Connection::start_tls() {
+  if (tls_context_ == nullptr || tls_ != nullptr) return false;
+  tls_ = tls::new_server_session(tls_context_);
+  arm_idle_timer();
+  return tls_ != nullptr;
+}
+
+void Connection::lookup(proto::LookupRequest request, std::function<void(Result<proto::LookupReply>)> done) {
+  std::weak_ptr<int> alive = alive_;
+  server_.lookup_client().call(std::move(request), kLookupTimeoutMs,
+                               [alive, done = std::move(done)](Result<proto::LookupReply> reply) {
+                                 if (alive.lock()) done(std::move(reply));
+                               });
+}
+
+void Connection::after(uint64_t ms, std::function<void()> fn) {
+  delay_timer_ = std::make_unique<uv::Timer>(server_.loop());
+  delay_timer_->start(ms, std::move(fn));
+}
+
+std::string Connection::new_queue_id() { return server_.new_queue_id(); }
+
+int64_t Connection::now_us() { return server_.now_us(); }
+
+Result<spool::QueueFileWriter> Connection::create_queue_file(const proto::Envelope& envelope) {
+  return spool::QueueFileWriter::create(server_.spool_dirfd(), envelope.queue_id(), envelope);
+}
+
+void Connection::commit(spool::QueueFileWriter writer, std::function<void(Result<void>)> done) {
+  auto* work = new CommitWork;
+  work->req.data = work;
+  work->queue_id = writer.queue_id();
+  work->writer.emplace(std::move(writer));
+  work->alive = alive_;
+  work->server = &server_;
+  work->done = std::move(done);
+  int rc = uv_queue_work(
+      server_.loop(), &work->req,
+      [](uv_work_t* req) {
+        auto* w = static_cast<CommitWork*>(req->data);
+        w->result = w->writer->commit();
+      },
+      [](uv_work_t* req, int) {
+        std::unique_ptr<CommitWork> w(static_cast<CommitWork*>(req->data));
+        if (w->alive.lock()) {
+          w->done(std::move(w->result));
+        } else if (w->result) {
+          // The client left before the reply; the message is accepted all the same.
+          TERN_LOG_INFO("%s: committed after the client disconnected", w->queue_id.c_str());
+          w->server->wake_qmgr();
+        }
+      });
+  if (rc != 0) {
+    work->result = work->writer->commit();  // no work pool: do it here
+    std::unique_ptr<CommitWork> w(work);
+    after(0, [d = std::move(w->done), r = std::move(w->result)]() mutable { d(std::move(r)); });
+  }
+}
+
+void Connection::accepted(const std::string&) { server_.wake_qmgr(); }
+
+}  // namespace tern::smtpd

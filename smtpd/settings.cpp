@@ -1,0 +1,70 @@
+// Settings from the Config (see settings.h).
+#include "smtpd/settings.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace tern::smtpd {
+namespace {
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+}  // namespace
+
+bool Settings::announces(const std::string& keyword) const {
+  return !contains(discard_ehlo_keywords, upper(keyword));
+}
+
+Result<std::shared_ptr<const Settings>> Settings::from_config(const config::Config& c) {
+  auto s = std::make_shared<Settings>();
+  s->myhostname = c.get("myhostname");
+  s->banner = c.get("smtpd_banner");
+  s->message_size_limit = static_cast<uint64_t>(std::max<int64_t>(0, c.get_int("message_size_limit")));
+  if (s->message_size_limit == 0) s->message_size_limit = UINT64_MAX / 2;  // 0: no limit, as Postfix
+  s->line_length_limit = static_cast<size_t>(std::max<int64_t>(512, c.get_int("line_length_limit")));
+  s->recipient_limit = static_cast<int>(c.get_int("smtpd_recipient_limit"));
+  s->timeout_ms = static_cast<uint64_t>(c.get_time("smtpd_timeout")) * 1000;
+  s->soft_error_limit = static_cast<int>(c.get_int("smtpd_soft_error_limit"));
+  s->hard_error_limit = static_cast<int>(c.get_int("smtpd_hard_error_limit"));
+  s->error_sleep_ms = static_cast<uint64_t>(c.get_time("smtpd_error_sleep_time")) * 1000;
+  s->junk_command_limit = static_cast<int>(c.get_int("smtpd_junk_command_limit"));
+  s->helo_required = c.get_bool("smtpd_helo_required");
+  s->smtputf8_enable = c.get_bool("smtputf8_enable");
+  s->disable_vrfy = c.get_bool("disable_vrfy_command");
+  for (const auto& k : c.get_list("smtpd_discard_ehlo_keywords")) s->discard_ehlo_keywords.push_back(upper(k));
+  auto networks = Networks::parse(c.get_list("mynetworks"));
+  if (!networks) return std::unexpected(networks.error());
+  s->mynetworks = std::move(*networks);
+  auto exceptions = Networks::parse(c.get_list("smtpd_client_event_limit_exceptions"));
+  if (exceptions) s->limit_exceptions = std::move(*exceptions);  // may name tables: then none
+  s->restrictions.relay = c.get_list("smtpd_relay_restrictions");
+  s->restrictions.recipient = c.get_list("smtpd_recipient_restrictions");
+  s->restrictions.reject_unlisted = c.get_bool("smtpd_reject_unlisted_recipient");
+  s->reject_sender_login_mismatch =
+      contains(c.get_list("smtpd_sender_restrictions"), "reject_sender_login_mismatch") ||
+      contains(s->restrictions.recipient, "reject_sender_login_mismatch") ||
+      contains(s->restrictions.relay, "reject_sender_login_mismatch");
+  // The binding is checked at MAIL; drop the name from the RCPT lists.
+  std::erase(s->restrictions.recipient, "reject_sender_login_mismatch");
+  std::erase(s->restrictions.relay, "reject_sender_login_mismatch");
+  std::string level = c.get("smtpd_tls_security_level");
+  s->tls_level = level == "encrypt" ? TlsLevel::kEncrypt : level == "may" ? TlsLevel::kMay : TlsLevel::kNone;
+  s->tls_cert_file = c.get("smtpd_tls_cert_file");
+  s->tls_key_file = c.get("smtpd_tls_key_file");
+  s->tls_auth_only = c.get_bool("smtpd_tls_auth_only");
+  s->starttls_timeout_ms = static_cast<uint64_t>(c.get_time("smtpd_starttls_timeout")) * 1000;
+  s->sasl_auth_enable = c.get_bool("smtpd_sasl_auth_enable");
+  s->sender_login_maps = !c.get_list("smtpd_sender_login_maps").empty();
+  s->client_connection_count_limit = static_cast<int>(c.get_int("smtpd_client_connection_count_limit"));
+  s->connection_limit = static_cast<int>(c.get_int("smtpd_connection_limit"));
+  return std::shared_ptr<const Settings>(std::move(s));
+}
+
+}  // namespace tern::smtpd
