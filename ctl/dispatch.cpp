@@ -9,6 +9,7 @@
 #include "common/config/config.h"
 #include "ctl/command.h"
 #include "ctl/commands/newaliases_command.h"
+#include "ctl/commands/sendmail_command.h"
 
 namespace tern::ctl {
 namespace {
@@ -84,6 +85,7 @@ bool is_compatibility_name(const std::string& name) {
 int run_compatibility(const std::string& name, int argc, char** argv) {
   if (name == "mailq") return run_mailq_argv(argc, argv);
   if (name == "newaliases") return run_newaliases_argv(argc, argv);
+  if (name == "sendmail") return run_sendmail_argv(argc, argv);
   // Queue listing, local submission and alias checks arrive with the qmgr/local and
   // sendmail work; until then say so plainly instead of pretending.
   std::fprintf(stderr, "%s: not available in this build of tern yet\n", name.c_str());

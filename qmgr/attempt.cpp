@@ -114,8 +114,11 @@ void QueueManager::on_resolved(const std::string& queue_id, uint32_t index,
         break;
     }
   }
+  // Start jobs only once every routing answer for this message is back, so that recipients
+  // for one destination travel in one job (one transaction) instead of one job each.
+  bool fully_routed = m.lookups == 0;
   maybe_finish(queue_id);
-  pump();
+  if (fully_routed) pump();
 }
 
 void QueueManager::pump() {

@@ -11,6 +11,7 @@
 #include "common/spool/layout.h"
 #include "common/spool/queue_file.h"
 #include "common/spool/spool_scan.h"
+#include "qmgr/pickup.h"
 
 namespace tern::qmgr {
 namespace {
@@ -138,6 +139,9 @@ void QueueManager::request_run(bool force) {
 void QueueManager::run_queue() {
   bool force = std::exchange(run_forced_, false);
   std::set<std::string> forced = std::exchange(force_ids_, {});
+  // Messages sendmail kept while smtpd could not take them (qmgr/pickup.h).
+  if (pickup_maildrop(spool_fd_.get(), ids_, clock_, PickupSettings::from_config(context_.config)).more)
+    request_run(false);
   auto ids = spool::list_queue(spool_fd_.get(), spool::kQueueDir);
   if (!ids) {
     TERN_LOG_ERROR("queue run: %s", ids.error().message.c_str());

@@ -1,15 +1,9 @@
 // DeliveryJob: queue file -> routes -> sessions -> per-recipient results (see delivery_job.h).
 #include "smtp/delivery_job.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <arpa/inet.h>
 
 #include "common/log/log.h"
-#include "common/spool/file_io.h"
-#include "common/spool/layout.h"
-#include "common/spool/queue_file.h"
 #include "smtp/data_encoder.h"
 
 namespace tern::smtp {
@@ -24,31 +18,9 @@ bool has_8bit(const std::string& s) {
   return false;
 }
 
-Result<std::string> read_message(const std::string& queue_id, spool::ParsedQueueFile* parsed) {
-  std::string name = std::string(spool::kQueueDir) + "/" + queue_id;
-  int fd = ::open(name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return fail_errno(name + ": open", errno);
-  spool::UniqueFd owned(fd);
-  auto file = spool::read_queue_fd(fd, name);
-  if (!file) return std::unexpected(file.error());
-  std::string bytes(file->message_length, '\0');
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::pread(fd, bytes.data() + done, bytes.size() - done,
-                        static_cast<off_t>(file->message_offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail_errno(name + ": read", n < 0 ? errno : EIO);
-    done += static_cast<size_t>(n);
-  }
-  *parsed = std::move(*file);
-  return bytes;
-}
-
-TlsLevel parse_level(const std::string& level) {
-  if (level == "none") return TlsLevel::kNone;
-  if (level == "encrypt") return TlsLevel::kEncrypt;
-  if (level == "verify" || level == "secure") return TlsLevel::kVerify;
-  return TlsLevel::kMay;  // "", "may", and "dane" until DANE is done (see the report)
+bool is_ip(const std::string& host) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 }  // namespace
@@ -60,28 +32,59 @@ void DeliveryJob::start() {
   auto hop = parse_nexthop(request_.nexthop());
   if (!hop) return finish_all(proto::RecipientResult::DEFERRED, "4.3.5", hop.error().message);
   nexthop_ = *hop;
+  read_message_async(deps_.loop, request_.queue_id(), alive_,
+                     [this](Result<QueuedMessage> message) { on_message(std::move(message)); });
+}
 
-  spool::ParsedQueueFile parsed;
-  auto message = read_message(request_.queue_id(), &parsed);
+void DeliveryJob::on_message(Result<QueuedMessage> message) {
   if (!message) return finish_all(proto::RecipientResult::DEFERRED, "4.3.0", message.error().message);
-  const auto& env = parsed.envelope;
+  const auto& env = message->file.envelope;
+  const std::string& bytes = message->bytes;
   transaction_.queue_id = request_.queue_id();
   transaction_.sender = request_.sender();
   transaction_.recipients.assign(request_.recipients().begin(), request_.recipients().end());
-  transaction_.message_size = message->size();
-  transaction_.eightbit = env.body_8bitmime() || has_8bit(*message);
-  bool utf8 = has_8bit(request_.sender()) || headers_have_8bit(*message);
+  transaction_.message_size = bytes.size();
+  transaction_.eightbit = env.body_8bitmime() || has_8bit(bytes);
+  bool utf8 = has_8bit(request_.sender()) || headers_have_8bit(bytes);
   for (const auto& r : request_.recipients()) utf8 = utf8 || has_8bit(r.address());
   transaction_.needs_smtputf8 = env.smtputf8() && utf8;
   transaction_.ret = env.ret();
   transaction_.envid = env.envid();
-  transaction_.wire_data = encode_data(*message);
+  transaction_.wire_data = encode_data(bytes);
 
   if (auto session = deps_.cache->take(request_.nexthop())) {
     TERN_LOG_DEBUG("%s: reusing connection to %s", request_.queue_id().c_str(), session->target().relay().c_str());
     return run_on(std::move(session));
   }
-  resolve();
+  fetch_tls_policy();
+}
+
+// smtp_tls_policy_maps, keyed by the nexthop as qmgr wrote it ("example.com", "[host]:port"),
+// overrides smtp_tls_security_level for that destination.
+void DeliveryJob::fetch_tls_policy() {
+  tls_level_ = parse_tls_level(deps_.config->get("smtp_tls_security_level")).value_or(TlsLevel::kMay);
+  if (deps_.config->get_list("smtp_tls_policy_maps").empty()) return resolve();
+  proto::LookupRequest req;
+  req.mutable_table()->set_parameter("smtp_tls_policy_maps");
+  req.mutable_table()->set_key(request_.nexthop());
+  deps_.lookup->call(req, kLookupTimeoutMs, [this](Result<proto::LookupReply> reply) {
+    if (!reply || reply->status() != proto::DNS_OK) {
+      return finish_all(proto::RecipientResult::DEFERRED, "4.3.0",
+                        "smtp_tls_policy_maps look-up of " + request_.nexthop() + " failed: " +
+                            (reply ? reply->error() : reply.error().message));
+    }
+    if (reply->found() && reply->values_size() > 0) {
+      auto level = parse_tls_level(reply->values(0));
+      if (!level) {
+        return finish_all(proto::RecipientResult::DEFERRED, "4.3.0",
+                          "smtp_tls_policy_maps: bad TLS level \"" + reply->values(0) + "\" for " + request_.nexthop());
+      }
+      tls_level_ = *level;
+      TERN_LOG_DEBUG("%s: TLS policy for %s: %s", request_.queue_id().c_str(), request_.nexthop().c_str(),
+                     tls_level_name(tls_level_));
+    }
+    resolve();
+  });
 }
 
 void DeliveryJob::resolve() {
@@ -150,12 +153,23 @@ void DeliveryJob::fetch_credentials() {
   });
 }
 
-SessionPolicy DeliveryJob::policy() const {
+SessionPolicy DeliveryJob::policy(const Target& target) const {
   const auto& c = *deps_.config;
   SessionPolicy p;
+  p.log_id = request_.queue_id();
   p.helo_name = c.get("smtp_helo_name");
-  p.tls_level = parse_level(c.get("smtp_tls_security_level"));
+  p.tls_level = tls_level_;
+  if (tls_level_ == TlsLevel::kDane) {
+    auto it = dane_.find(target.hostname);
+    p.tls_level = it == dane_.end() ? TlsLevel::kMay : it->second.level;
+    if (p.tls_level == TlsLevel::kDane) {
+      p.dane_tlsa = it->second.records;
+      p.dane_names = {target.hostname};
+      if (target.hostname != nexthop_.host) p.dane_names.push_back(nexthop_.host);
+    }
+  }
   p.tls_context = p.tls_level == TlsLevel::kVerify ? deps_.tls_verify : deps_.tls_may;
+  p.reuse_limit = c.get_int("smtp_connection_reuse_count_limit");
   p.credentials = credentials_;
   bool noplaintext = false;
   for (const auto& o : c.get_list("smtp_sasl_security_options")) noplaintext = noplaintext || o == "noplaintext";
@@ -176,16 +190,36 @@ void DeliveryJob::try_next() {
   if (next_target_ >= targets_.size() && !plaintext_retry_) {
     return finish_all(proto::RecipientResult::DEFERRED, last_failure_.dsn, last_failure_.diagnostic);
   }
-  SessionPolicy p = policy();
-  Target target;
   if (plaintext_retry_) {
     // Postfix's behaviour at "may": a failed handshake is retried once without TLS.
     plaintext_retry_ = false;
-    p.try_tls = false;
-    target = targets_[next_target_ - 1];
-  } else {
-    target = targets_[next_target_++];
+    return open_target(targets_[next_target_ - 1], true);
   }
+  Target target = targets_[next_target_++];
+  bool dane = tls_level_ == TlsLevel::kDane && !is_ip(target.hostname);
+  if (!dane || dane_.contains(target.hostname)) return open_target(std::move(target), false);
+  // RFC 7672: the TLSA records of the MX host (its name, the port we connect to).
+  proto::LookupRequest req;
+  req.mutable_tlsa()->set_host(target.hostname);
+  req.mutable_tlsa()->set_port(target.port);
+  deps_.lookup->call(req, kLookupTimeoutMs, [this, target](Result<proto::LookupReply> reply) {
+    DaneDecision decision = decide_dane(reply, target.hostname, target.port);
+    if (!decision.error.empty()) {
+      // Not usable without knowing its TLSA records; another MX host may be.
+      last_failure_ = Failure{.dsn = "4.7.5", .diagnostic = decision.error};
+      TERN_LOG_INFO("%s: %s", request_.queue_id().c_str(), decision.error.c_str());
+      return try_next();
+    }
+    TERN_LOG_DEBUG("%s: %s: DANE level %s with %zu usable TLSA records", request_.queue_id().c_str(),
+                   target.hostname.c_str(), tls_level_name(decision.level), decision.records.size());
+    dane_.emplace(target.hostname, std::move(decision));
+    open_target(target, false);
+  });
+}
+
+void DeliveryJob::open_target(Target target, bool plaintext_retry) {
+  SessionPolicy p = policy(target);
+  p.try_tls = !plaintext_retry;
   if (p.tls_level != TlsLevel::kNone && !p.tls_context) {
     return finish_all(proto::RecipientResult::DEFERRED, "4.7.5", "TLS is required, but no client TLS context is available");
   }

@@ -1,12 +1,15 @@
 // DeliveryJob: one DeliveryRequest from qmgr, from queue file to per-recipient results.
-//   load the queue file -> resolve the nexthop (lookup: MX or address; IP literals directly)
-//   -> credentials for AUTH (lookup table) -> try each server address in order, reusing an
-//   idle cached session to the same nexthop when there is one -> one RecipientResult each.
+//   load the queue file (work pool) -> TLS level (smtp_tls_policy_maps, else
+//   smtp_tls_security_level) -> resolve the nexthop (lookup: MX or address; IP literals
+//   directly) -> credentials for AUTH (lookup table) -> try each server address in order (at
+//   "dane", after a TLSA look-up for that server: tls_policy.h), reusing an idle cached session
+//   to the same nexthop when there is one -> one RecipientResult each.
 // A server that cannot be reached, refuses the greeting or fails EHLO/TLS is skipped for the
 // next; when none works every recipient is DEFERRED with the last reason. Runs on the loop.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,9 +19,11 @@
 #include "common/ipc/rpc_client.h"
 #include "delivery.pb.h"
 #include "lookup.pb.h"
+#include "smtp/message_reader.h"
 #include "smtp/nexthop.h"
 #include "smtp/session.h"
 #include "smtp/session_cache.h"
+#include "smtp/tls_policy.h"
 
 namespace tern::smtp {
 
@@ -40,19 +45,24 @@ class DeliveryJob {
   void start();
 
  private:
+  void on_message(Result<QueuedMessage> message);
+  void fetch_tls_policy();
   void resolve();
   void on_resolved(std::vector<Target> targets);
   void fetch_credentials();
   void try_next();
+  void open_target(Target target, bool plaintext_retry);
   void run_on(std::unique_ptr<SmtpSession> session);
   void finish_all(proto::RecipientResult::Outcome outcome, const std::string& dsn, const std::string& diagnostic);
   void finish(std::vector<proto::RecipientResult> results);
-  SessionPolicy policy() const;
+  SessionPolicy policy(const Target& target) const;
 
   JobDeps deps_;
   proto::DeliveryRequest request_;
   Done done_;
   Nexthop nexthop_;
+  TlsLevel tls_level_ = TlsLevel::kMay;       // for this destination, before DANE
+  std::map<std::string, DaneDecision> dane_;  // by MX host name, at "dane"
   Transaction transaction_;
   std::vector<Target> targets_;
   size_t next_target_ = 0;
@@ -60,6 +70,7 @@ class DeliveryJob {
   std::optional<std::pair<std::string, std::string>> credentials_;
   Failure last_failure_;
   std::unique_ptr<SmtpSession> session_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for work-pool callbacks
 };
 
 }  // namespace tern::smtp

@@ -93,6 +93,8 @@ void SmtpSession::on_connect(uv_connect_t* req, int status) {
   if (status != 0) {
     return self->fail_temp("connect to " + self->target_.relay() + ": " + uv_strerror(status), "4.4.1");
   }
+  // One line per connection, so that connection reuse can be seen (and counted) in the log.
+  TERN_LOG_INFO("%s: connected to %s", self->policy_.log_id.c_str(), self->target_.relay().c_str());
   self->state_ = State::kGreeting;
   self->arm_timer(self->policy_.timeouts.helo, "greeting");
   self->awaiting_.push_back(Command{"", self->policy_.timeouts.helo, "greeting",
@@ -212,8 +214,8 @@ void SmtpSession::fail(Failure failure) {
   outbox_.clear();
   awaiting_.clear();
   close_socket();
-  TERN_LOG_INFO("%s%s%s", tx_.queue_id.empty() ? "" : tx_.queue_id.c_str(), tx_.queue_id.empty() ? "" : ": ",
-                failure.diagnostic.c_str());
+  const std::string& id = tx_.queue_id.empty() ? policy_.log_id : tx_.queue_id;
+  TERN_LOG_INFO("%s%s%s", id.c_str(), id.empty() ? "" : ": ", failure.diagnostic.c_str());
   if (in_transaction) {
     for (size_t i = 0; i < results_.size(); ++i) {
       if (!decided_[i]) set_result(i, proto::RecipientResult::DEFERRED, failure.dsn, failure.diagnostic);
@@ -333,8 +335,26 @@ void SmtpSession::on_tls_bytes(std::string_view cipher) {
       f.diagnostic = "Server certificate not verified for " + target_.relay() + ": " + tls_->verify_error();
       return fail(std::move(f));
     }
-    TERN_LOG_INFO("%s TLS connection established to %s: %s", trusted ? "Trusted" : "Untrusted",
-                  target_.relay().c_str(), tls_summary().c_str());
+    if (policy_.tls_level == TlsLevel::kDane) {
+      std::vector<std::string> chain;
+      for (int depth = 0; depth < 16; ++depth) {
+        std::string der = tls_->peer_chain_der(depth);
+        if (der.empty()) break;
+        chain.push_back(std::move(der));
+      }
+      DaneVerdict verdict = dane_match(policy_.dane_tlsa, chain, policy_.dane_names);
+      if (!verdict.matched) {
+        Failure f;
+        f.dsn = "4.7.5";
+        f.diagnostic = "Server certificate not verified for " + target_.relay() + ": DANE: " + verdict.detail;
+        return fail(std::move(f));
+      }
+      TERN_LOG_INFO("Verified TLS connection established to %s: %s (DANE %s)", target_.relay().c_str(),
+                    tls_summary().c_str(), verdict.detail.c_str());
+    } else {
+      TERN_LOG_INFO("%s TLS connection established to %s: %s", trusted ? "Trusted" : "Untrusted",
+                    target_.relay().c_str(), tls_summary().c_str());
+    }
     caps_ = Capabilities{};
     helo_only_ = false;
     send_ehlo();  // capabilities are learned again under TLS

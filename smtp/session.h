@@ -26,11 +26,13 @@
 #include "common/uv/timer.h"
 #include "delivery.pb.h"
 #include "smtp/capabilities.h"
+#include "smtp/dane.h"
 #include "smtp/reply_reader.h"
 
 namespace tern::smtp {
 
-enum class TlsLevel { kNone, kMay, kEncrypt, kVerify };
+// Ordered: every level from kEncrypt up makes TLS mandatory.
+enum class TlsLevel { kNone, kMay, kEncrypt, kVerify, kDane };
 
 struct Target {
   std::string hostname;   // MX host name (or the address for IP literals)
@@ -45,12 +47,16 @@ struct Timeouts {  // seconds
 };
 
 struct SessionPolicy {
+  std::string log_id;                      // queue id of the job that opens the connection
   std::string helo_name;
   TlsLevel tls_level = TlsLevel::kMay;
   std::shared_ptr<tls::TlsContext> tls_context;  // needed unless kNone
   bool try_tls = true;                           // false: a retry after a failed "may" handshake
   std::optional<std::pair<std::string, std::string>> credentials;  // user, password
   bool auth_allow_plaintext = false;
+  std::vector<Tlsa> dane_tlsa;             // kDane: usable TLSA records, one must match
+  std::vector<std::string> dane_names;     // kDane: names a DANE-TA chain's leaf may carry
+  int64_t reuse_limit = 0;                 // most transactions on this connection; 0: no limit
   Timeouts timeouts;
 };
 
@@ -90,7 +96,9 @@ class SmtpSession {
   // Sends QUIT and closes without waiting long (the destructor closes too).
   void quit();
 
-  bool reusable() const { return state_ == State::kReady; }
+  bool reusable() const {
+    return state_ == State::kReady && (policy_.reuse_limit <= 0 || transactions_ < policy_.reuse_limit);
+  }
   const Target& target() const { return target_; }
   std::string tls_summary() const;  // "TLSv1.3 with cipher X (256/256 bits)" or ""
 
@@ -161,6 +169,7 @@ class SmtpSession {
   std::vector<proto::RecipientResult> results_;
   std::vector<bool> decided_;
   size_t accepted_ = 0;
+  int64_t transactions_ = 0;      // mail transactions started on this connection
 };
 
 }  // namespace tern::smtp

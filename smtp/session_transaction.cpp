@@ -71,6 +71,7 @@ void SmtpSession::set_result(size_t i, const Reply& reply) {
 void SmtpSession::deliver(Transaction transaction, DeliverDone done) {
   TERN_CHECK(state_ == State::kReady);
   state_ = State::kBusy;
+  ++transactions_;
   tx_ = std::move(transaction);
   deliver_done_ = std::move(done);
   results_.clear();

@@ -94,11 +94,13 @@ class SmtpAgent:
 
 class ScriptedServer:
     """A raw-socket SMTP server on 127.0.0.x. `replies` maps a verb (or "RCPT:addr") to the reply
-    bytes; `ehlo` lists the extension lines; with `cert` it can do STARTTLS. It records the lines
-    it got, each message's DATA bytes exactly as sent, and the number of connections."""
+    bytes, or to a list of them used one per command until one is left; `ehlo` lists the
+    extension lines; with `cert` it can do STARTTLS. It records the lines it got, each message's
+    DATA bytes exactly as sent, and the number of connections. `port` 0 picks a free one."""
 
     def __init__(self, address="127.0.0.2", ehlo=("PIPELINING", "8BITMIME", "DSN", "SIZE 10000000"),
-                 replies=None, greeting=b"220 sink.test ESMTP\r\n", cert=None, starttls_reply=b"220 2.0.0 go ahead\r\n"):
+                 replies=None, greeting=b"220 sink.test ESMTP\r\n", cert=None, starttls_reply=b"220 2.0.0 go ahead\r\n",
+                 port=0):
         self.ehlo = list(ehlo)
         self.replies = replies or {}
         self.greeting = greeting
@@ -108,9 +110,10 @@ class ScriptedServer:
         self.messages = []
         self.connections = 0
         self.tls_versions = []
+        self.lock = threading.Lock()
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind((address, 0))
+        self.listener.bind((address, port))
         self.listener.listen(8)
         self.listener.settimeout(0.2)
         self.port = self.listener.getsockname()[1]
@@ -118,6 +121,13 @@ class ScriptedServer:
         self.stop = False
         self.thread = threading.Thread(target=self.serve, daemon=True)
         self.thread.start()
+
+    def reply(self, key, default):
+        with self.lock:
+            value = self.replies.get(key, default)
+            if isinstance(value, list):
+                return value.pop(0) if len(value) > 1 else value[0]
+            return value
 
     def serve(self):
         while not self.stop:
@@ -157,7 +167,7 @@ class ScriptedServer:
                     tls = True
                 elif verb == "RCPT":
                     addr = line.split(b"<", 1)[1].split(b">", 1)[0].decode()
-                    conn.sendall(self.replies.get("RCPT:" + addr, b"250 2.1.5 ok\r\n"))
+                    conn.sendall(self.reply("RCPT:" + addr, self.reply("RCPT", b"250 2.1.5 ok\r\n")))
                 elif verb == "DATA":
                     reply = self.replies.get("DATA", b"354 go\r\n")
                     conn.sendall(reply)
@@ -292,6 +302,14 @@ class SmtpTest(unittest.TestCase):
         self.assertEqual(len(server.messages), 3)
         self.assertEqual(server.connections, 1)
         self.assertEqual(sum(1 for l in server.lines if l.startswith(b"EHLO")), 1)
+
+    def test_connection_reuse_stops_at_the_count_limit(self):
+        server = self.start({"smtp_connection_cache_time_limit": "10s", "smtp_connection_reuse_count_limit": "2"})
+        for _ in range(3):
+            r = self.agent.deliver(server.nexthop, ["bob@example.net"], MESSAGE)
+            self.assertEqual(r[0]["outcome"], "DELIVERED")
+        self.assertEqual(len(server.messages), 3)
+        self.assertEqual(server.connections, 2)
 
     def test_encrypt_refuses_a_server_without_starttls(self):
         server = self.start({"smtp_tls_security_level": "encrypt"})

@@ -48,7 +48,7 @@ fi
 echo "built $deb"
 
 step "lintian"
-lintian --no-tag-display-limit "$deb" > "$work/lintian.log" 2>&1 || true
+lintian --tag-display-limit 0 "$deb" > "$work/lintian.log" 2>&1 || true
 cat "$work/lintian.log"
 if grep -q '^E:' "$work/lintian.log"; then fail "lintian reports errors"; fi
 
@@ -96,7 +96,7 @@ echo "rpath/runpath: $(readelf -d "$root/usr/lib/tern/smtpd" | grep -iE 'rpath|r
 step "the tern user and the spool"
 in_root getent passwd tern >/dev/null || fail "no tern user"
 check_mode() {  # path owner:group mode
-  got=$(stat -c '%U:%G %a' "$root$1")
+  got=$(in_root stat -c '%U:%G %a' "$1")
   [ "$got" = "$2 $3" ] || fail "$1 is $got, want $2 $3"
 }
 check_mode /var/spool/tern root:root 755
