@@ -11,8 +11,10 @@
 //                          postdrop because local users drop files there through a setgid
 //                          helper; ours holds only a socket, whose own mode decides who may
 //                          connect, so the directory need only be searchable. Only tern writes.
-//   maildrop/  1733 tern   sticky and world-writable-but-unlistable: `sendmail` run by any user
-//                          leaves a file here while Tern is down (Postfix's maildrop)
+//   maildrop/  3733 tern   sticky, set-group-id, world-writable-but-unlistable: `sendmail` run by any user
+//                          leaves a file here while Tern is down (Postfix's maildrop); set-group-id
+//                          gives each file group tern, so sendmail makes it 0640: readable by
+//                          its owner and by tern only
 //   pid/       0755 root   master's pid file
 //
 // The spool directory itself is created 0755 when missing; an existing one keeps its mode and
@@ -53,7 +55,7 @@ inline constexpr std::array<SpoolSubdir, 8> kSpoolSubdirs = {{
     {kCorruptDir, 0700, true},
     {kPrivateDir, 0700, true},
     {kPublicDir, 0755, true},
-    {kMaildropDir, 01733, true},
+    {kMaildropDir, 03733, true},
     {kPidDir, 0755, false},
 }};
 

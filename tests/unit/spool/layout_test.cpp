@@ -39,7 +39,7 @@ TEST_SUITE("spool.layout") {
     REQUIRE(r.has_value());
     CHECK(mode_of(spool) == kSpoolDirMode);
     check_tree(spool);
-    CHECK(mode_of(spool + "/maildrop") == 01733);
+    CHECK(mode_of(spool + "/maildrop") == 03733);
     CHECK(mode_of(spool + "/public") == 0755);
     CHECK(mode_of(spool + "/queue") == 0700);
   }
