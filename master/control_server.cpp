@@ -1,21 +1,15 @@
 // The control socket's request dispatch.
 #include "master/control_server.h"
 
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "common/log/log.h"
+#include "common/spool/queue_id.h"
 #include "common/process/privileges.h"
 #include "control.pb.h"
 
 namespace tern::master {
 namespace {
-
-int64_t now_us() {
-  timeval tv{};
-  ::gettimeofday(&tv, nullptr);
-  return static_cast<int64_t>(tv.tv_sec) * 1'000'000 + tv.tv_usec;
-}
 
 ipc::PeerPolicy control_policy() {
   // Root always; the tern user must not steer master, so only our own uid besides root.
@@ -25,7 +19,7 @@ ipc::PeerPolicy control_policy() {
 }  // namespace
 
 ControlServer::ControlServer(uv_loop_t* loop, int listening_fd, ControlHandlers handlers)
-    : handlers_(std::move(handlers)), started_us_(now_us()) {
+    : handlers_(std::move(handlers)), started_us_(spool::SystemClock().now_us()) {
   auto listener = ipc::Listener::adopt(loop, listening_fd, control_policy(), "control",
                                        [this](std::unique_ptr<ipc::Channel> c) { on_accept(std::move(c)); });
   if (!listener) {

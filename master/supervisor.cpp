@@ -2,25 +2,19 @@
 #include "master/supervisor.h"
 
 #include <signal.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <cstring>
 
 #include "common/check.h"
 #include "common/log/log.h"
+#include "common/spool/queue_id.h"
 #include "common/process/program_path.h"
 
 extern char** environ;
 
 namespace tern::master {
 namespace {
-
-int64_t wall_clock_us() {
-  timeval tv{};
-  ::gettimeofday(&tv, nullptr);
-  return static_cast<int64_t>(tv.tv_sec) * 1'000'000 + tv.tv_usec;
-}
 
 bool is_tern_variable(const char* entry) {
   return std::strncmp(entry, "TERN_FDS=", 9) == 0 || std::strncmp(entry, "TERN_INSTANCE=", 14) == 0 ||
@@ -67,15 +61,7 @@ void Supervisor::spawn(Child& child) {
   if (stopping_) return;
   auto path = process::program_path(settings_.daemon_directory, child.spec.name);
   if (!path) {
-    TERN_LOG_ERROR("cannot start %s: %s", child.spec.name.c_str(), path.error().message.c_str());
-    auto decision = settings_.restart_policy.on_exit(0, child.consecutive_failures);
-    child.consecutive_failures = decision.consecutive_failures;
-    if (decision.give_up) {
-      child.given_up = true;
-      TERN_LOG_FATAL("GIVING UP on %s after %u failed starts", child.spec.name.c_str(), child.consecutive_failures);
-      return;
-    }
-    child.restart_timer->start(decision.delay_ms, [this, &child] { spawn(child); });
+    retry_failed_start(child, path.error().message);
     return;
   }
 
@@ -124,22 +110,26 @@ void Supervisor::spawn(Child& child) {
   int rc = uv_spawn(loop_, raw, &options);
   child.process = uv::UvHandle<uv_process_t>(raw);  // closed and freed by the owner either way
   if (rc != 0) {
-    TERN_LOG_ERROR("cannot start %s: %s", child.spec.name.c_str(), uv_strerror(rc));
     child.process.reset();
-    auto decision = settings_.restart_policy.on_exit(0, child.consecutive_failures);
-    child.consecutive_failures = decision.consecutive_failures;
-    if (decision.give_up) {
-      child.given_up = true;
-      TERN_LOG_FATAL("GIVING UP on %s after %u failed starts", child.spec.name.c_str(), child.consecutive_failures);
-      return;
-    }
-    child.restart_timer->start(decision.delay_ms, [this, &child] { spawn(child); });
+    retry_failed_start(child, uv_strerror(rc));
     return;
   }
   child.pid = raw->pid;
   child.started_ms = uv_now(loop_);
-  child.started_us = wall_clock_us();
+  child.started_us = spool::SystemClock().now_us();
   TERN_LOG_INFO("started %s (instance %d) pid %d", child.spec.name.c_str(), child.instance, child.pid);
+}
+
+void Supervisor::retry_failed_start(Child& child, const std::string& why) {
+  TERN_LOG_ERROR("cannot start %s: %s", child.spec.name.c_str(), why.c_str());
+  auto decision = settings_.restart_policy.on_exit(0, child.consecutive_failures);
+  child.consecutive_failures = decision.consecutive_failures;
+  if (decision.give_up) {
+    child.given_up = true;
+    TERN_LOG_FATAL("GIVING UP on %s after %u failed starts", child.spec.name.c_str(), child.consecutive_failures);
+    return;
+  }
+  child.restart_timer->start(decision.delay_ms, [this, &child] { spawn(child); });
 }
 
 void Supervisor::on_exit(Child& child, int64_t exit_status, int term_signal) {

@@ -63,6 +63,8 @@ class Supervisor {
  private:
   struct Child;
   void spawn(Child& child);
+  // A start that failed before the child ran: back off like a quick death, or give up.
+  void retry_failed_start(Child& child, const std::string& why);
   void on_exit(Child& child, int64_t exit_status, int term_signal);
   void check_all_stopped();
 
