@@ -60,6 +60,11 @@ class EndToEnd(unittest.TestCase):
                            check=True, capture_output=True)
         cls.tern = Tern()
         t = cls.tern
+        # An mbox file target of the alias list, written as default_privs (nobody).
+        boxes = os.path.join(t.root, "boxes")
+        os.makedirs(boxes)
+        os.chmod(boxes, 0o1777)
+        cls.mbox_path = os.path.join(boxes, "team.mbox")
         cls.spool_mail = os.path.join(t.root, "varmail")
         os.makedirs(cls.spool_mail)
         os.chmod(cls.spool_mail, 0o1777)
@@ -68,7 +73,7 @@ class EndToEnd(unittest.TestCase):
         with open(os.path.join(t.etc, "vmailbox"), "w") as f:
             f.write("v@virt.test virt.test/v/\nsender@virt.test virt.test/sender/\nstuck@virt.test virt.test/stuck/\n")
         with open(os.path.join(t.etc, "aliases"), "w") as f:
-            f.write("postmaster: root\nteam: ternu2, v@virt.test\n")
+            f.write("postmaster: root\nteam: ternu2, v@virt.test, %s\n" % cls.mbox_path)
         t.settings.update({
             "home_mailbox": "Maildir/",
             "mail_spool_directory": cls.spool_mail,
@@ -132,6 +137,14 @@ class EndToEnd(unittest.TestCase):
             with open(path, "rb") as f:
                 self.assertEqual(strip_trace(f.read()), lf(sent))
         self.tern.wait_log(r"to=<team@tern\.test>, relay=local, .*status=expanded")
+        # ... and the mbox file: a From_ line, the message (no line starts with "From "
+        # here, so no quoting), and the blank line that ends an mbox message.
+        with open(self.mbox_path, "rb") as f:
+            box = f.read()
+        self.assertTrue(box.startswith(b"From sender@virt.test "), box[:80])
+        first_line, _, rest = box.partition(b"\n")
+        self.assertTrue(rest.endswith(b"\n\n"))
+        self.assertEqual(strip_trace(rest[:-1]), lf(sent))
 
     def test_unwritable_mailbox_defers_then_bounces_to_the_sender(self):
         self.send(["stuck@virt.test"], "stuck")
