@@ -23,6 +23,7 @@
 #include "common/spool/queue_id.h"
 #include "common/spool/queue_writer.h"
 #include "delivery.pb.h"
+#include "tests/integration/queue_message.h"
 
 namespace {
 
@@ -87,26 +88,12 @@ int main(int argc, char** argv) {
     if (ret == "FULL") env.set_ret(proto::RET_FULL);
     if (ret == "HDRS") env.set_ret(proto::RET_HDRS);
     std::string message((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    spool::SystemClock clock;
-    queue_id = spool::QueueIdGenerator(clock, ::getpid()).next();
-    env.set_queue_id(queue_id);
-    env.set_arrival_time_us(clock.now_us());
-    env.mutable_client()->set_protocol("LOCAL");
-    auto dirfd = spool::open_directory(AT_FDCWD, spool);
-    if (!dirfd) {
-      std::fprintf(stderr, "smtp_deliver: %s\n", dirfd.error().message.c_str());
+    auto written = testtools::write_queue_message(spool, env, message);
+    if (!written) {
+      std::fprintf(stderr, "smtp_deliver: cannot write the message: %s\n", written.error().message.c_str());
       return 74;
     }
-    auto writer = spool::QueueFileWriter::create(dirfd->get(), queue_id, env);
-    if (!writer || !writer->append(message) || !writer->commit()) {
-      std::fprintf(stderr, "smtp_deliver: cannot write the message\n");
-      return 74;
-    }
-    struct stat st {};
-    if (::stat((spool + "/queue").c_str(), &st) == 0) {  // as smtpd would leave it: owned by tern
-      std::string path = spool + "/queue/" + queue_id;
-      if (::chown(path.c_str(), st.st_uid, st.st_gid) != 0) std::perror("smtp_deliver: chown");
-    }
+    queue_id = *written;
   }
   request.set_queue_id(queue_id);
   std::printf("queue_id %s\n", queue_id.c_str());
