@@ -24,6 +24,15 @@ void DataDecoder::middle(char c, std::string* out) {
   state_ = State::kMiddle;
 }
 
+// A CR that was not followed by LF: it is data (and marks the message as holding a bare CR);
+// the byte after it is an ordinary mid-line byte.
+void DataDecoder::after_bare_cr(char c, std::string* out) {
+  bare_newline_ = true;
+  ++line_length_;
+  emit('\r', out);
+  middle(c, out);
+}
+
 size_t DataDecoder::feed(std::string_view input, std::string* out) {
   size_t i = 0;
   while (i < input.size() && state_ != State::kDone) {
@@ -46,10 +55,7 @@ size_t DataDecoder::feed(std::string_view input, std::string* out) {
           line_length_ = 0;
           state_ = State::kLineStart;
         } else {
-          bare_newline_ = true;
-          ++line_length_;
-          emit('\r', out);
-          middle(c, out);
+          after_bare_cr(c, out);
         }
         break;
       case State::kDot:  // a leading dot is removed (RFC 5321 §4.5.2)
@@ -63,10 +69,7 @@ size_t DataDecoder::feed(std::string_view input, std::string* out) {
         if (c == '\n') {
           state_ = State::kDone;
         } else {
-          bare_newline_ = true;
-          ++line_length_;
-          emit('\r', out);
-          middle(c, out);
+          after_bare_cr(c, out);
         }
         break;
       case State::kDone:

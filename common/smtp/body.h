@@ -38,6 +38,7 @@ class DataDecoder {
   enum class State { kLineStart, kMiddle, kCr, kDot, kDotCr, kDone };
   void emit(char c, std::string* out);
   void middle(char c, std::string* out);
+  void after_bare_cr(char c, std::string* out);
 
   uint64_t size_limit_;
   size_t line_limit_;
