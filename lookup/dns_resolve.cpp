@@ -17,12 +17,16 @@ constexpr uint32_t kMaxTtl = 86400;
 using Kind = QueryResult::Kind;
 
 // Asks for (name, type), following CNAME chains inside and across answers. The answer keeps
-// only the records of `type` owned by the end of the chain.
+// only the records of `type` owned by the end of the chain, and is authenticated only when
+// every answer along the chain was.
 QueryResult query_following(const DnsSettings& settings, const std::string& name, RrType type,
                             uint32_t* ttl) {
   std::string current = normal_name(name);
+  bool authenticated = true;
   for (int hop = 0; hop < kMaxCnameHops; ++hop) {
     QueryResult result = dns_query(settings, current, type);
+    authenticated = authenticated && result.authenticated;
+    result.authenticated = authenticated;
     if (result.kind != Kind::kOk) return result;
     std::string start = current;
     for (int walk = 0; walk < kMaxCnameHops; ++walk) {
@@ -56,7 +60,8 @@ bool literal_address(const std::string& host, std::string* address) {
   return true;
 }
 
-// AAAA then A of host into *host_out; the combined status.
+// AAAA then A of host into *host_out; the combined status. host_out->authenticated() says
+// whether every answer that was used came validated (RFC 7672 §2.2.2 wants that for DANE).
 proto::DnsStatus host_addresses(const DnsSettings& settings, const std::string& host,
                                 proto::MxHost* host_out, uint32_t* ttl, std::string* error) {
   std::string literal;
@@ -66,8 +71,10 @@ proto::DnsStatus host_addresses(const DnsSettings& settings, const std::string& 
   }
   bool tempfail = false;
   bool nxdomain = false;
+  bool authenticated = true;
   for (RrType type : {RrType::kAaaa, RrType::kA}) {
     QueryResult result = query_following(settings, host, type, ttl);
+    if (result.kind != Kind::kTempFail) authenticated = authenticated && result.authenticated;
     if (result.kind == Kind::kTempFail) {
       tempfail = true;
       *error = host + ": " + result.error;
@@ -85,6 +92,7 @@ proto::DnsStatus host_addresses(const DnsSettings& settings, const std::string& 
       host_out->add_addresses(record.address);
     }
   }
+  host_out->set_authenticated(authenticated && !tempfail);
   if (host_out->addresses_size() > 0) return proto::DNS_OK;
   if (tempfail) return proto::DNS_TEMPFAIL;
   if (!nxdomain) *error = host + ": Host found but no address record";
@@ -108,6 +116,7 @@ DnsAnswer resolve_address(const DnsSettings& settings, const std::string& host) 
   proto::MxHost* out = answer.reply.add_hosts();
   out->set_name(normal_name(host));
   proto::DnsStatus status = host_addresses(settings, host, out, &answer.ttl, &error);
+  answer.reply.set_authenticated_data(out->authenticated());
   if (status != proto::DNS_OK) answer.reply.clear_hosts();
   return finish(std::move(answer), status, error);
 }
@@ -123,12 +132,14 @@ DnsAnswer resolve_mx(const DnsSettings& settings, const std::string& domain) {
     answer.ttl = std::min(answer.ttl, mx.negative_ttl);
     return finish(std::move(answer), proto::DNS_NOTFOUND, domain + ": " + mx.error);
   }
-  if (mx.answer.empty()) {  // implicit MX (RFC 5321 §5.1)
+  if (mx.answer.empty()) {  // implicit MX (RFC 5321 §5.1): secure when the denial and the address are
     answer.ttl = std::min(answer.ttl, mx.negative_ttl);
     DnsAnswer implicit = resolve_address(settings, domain);
     implicit.ttl = std::min(implicit.ttl, answer.ttl);
+    implicit.reply.set_authenticated_data(mx.authenticated && implicit.reply.authenticated_data());
     return implicit;
   }
+  answer.reply.set_authenticated_data(mx.authenticated);
   if (mx.answer.size() == 1 && mx.answer[0].target.empty()) {  // null MX (RFC 7505)
     answer.ttl = std::min(answer.ttl, mx.answer[0].ttl);
     return finish(std::move(answer), proto::DNS_NULLMX, domain + ": domain does not accept mail (null MX)");

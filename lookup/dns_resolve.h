@@ -7,6 +7,9 @@
 //  resolve_address: one host with its addresses ("[192.0.2.1]" and bare IPs answer
 //    themselves).
 //  resolve_tlsa: the TLSA records of _port._tcp.host, with the AD bit when trusted.
+// DNSSEC (dns_trusted_resolver = yes): authenticated_data says the MX RRset (mx), the address
+// records (address) or the TLSA RRset (tlsa) came validated, every CNAME hop included; each
+// MxHost.authenticated says the same of that host's address records (RFC 7672 §2.2).
 #pragma once
 
 #include <cstdint>

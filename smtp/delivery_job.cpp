@@ -115,6 +115,7 @@ void DeliveryJob::resolve() {
     }
     std::vector<Target> targets;
     for (const auto& host : reply->hosts()) {
+      if (reply->authenticated_data() && host.authenticated()) dnssec_hosts_.insert(host.name());
       for (const auto& addr : host.addresses()) targets.push_back(Target{host.name(), addr, nexthop_.port});
     }
     on_resolved(std::move(targets));
@@ -140,9 +141,11 @@ void DeliveryJob::fetch_credentials() {
   req.mutable_table()->set_parameter("smtp_sasl_password_maps");
   req.mutable_table()->set_key(request_.nexthop());
   deps_.lookup->call(req, kLookupTimeoutMs, [this](Result<proto::LookupReply> reply) {
-    if (!reply) {
+    // Without the credentials the relay would refuse the mail for good: wait for the table.
+    if (!reply || reply->status() != proto::DNS_OK) {
       return finish_all(proto::RecipientResult::DEFERRED, "4.3.0",
-                        "smtp_sasl_password_maps look-up failed: " + reply.error().message);
+                        "smtp_sasl_password_maps look-up of " + request_.nexthop() + " failed: " +
+                            (reply ? reply->error() : reply.error().message));
     }
     if (reply->found() && reply->values_size() > 0) {
       const std::string& v = reply->values(0);
@@ -197,6 +200,12 @@ void DeliveryJob::try_next() {
   }
   Target target = targets_[next_target_++];
   bool dane = tls_level_ == TlsLevel::kDane && !is_ip(target.hostname);
+  if (dane && !dnssec_hosts_.contains(target.hostname)) {
+    // An insecure MX or address answer could have been forged: its TLSA records mean nothing.
+    TERN_LOG_DEBUG("%s: %s: DANE not applicable, MX or address records not DNSSEC-validated; TLS level may",
+                   request_.queue_id().c_str(), target.hostname.c_str());
+    dane = false;
+  }
   if (!dane || dane_.contains(target.hostname)) return open_target(std::move(target), false);
   // RFC 7672: the TLSA records of the MX host (its name, the port we connect to).
   proto::LookupRequest req;

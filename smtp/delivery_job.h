@@ -4,6 +4,8 @@
 //   directly) -> credentials for AUTH (lookup table) -> try each server address in order (at
 //   "dane", after a TLSA look-up for that server: tls_policy.h), reusing an idle cached session
 //   to the same nexthop when there is one -> one RecipientResult each.
+// DANE (RFC 7672 §2.2) applies to a server only when the MX answer and that host's address
+// records were DNSSEC-validated; otherwise no TLSA look-up is made and "dane" acts as "may".
 // A server that cannot be reached, refuses the greeting or fails EHLO/TLS is skipped for the
 // next; when none works every recipient is DEFERRED with the last reason. Runs on the loop.
 #pragma once
@@ -12,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +66,7 @@ class DeliveryJob {
   Nexthop nexthop_;
   TlsLevel tls_level_ = TlsLevel::kMay;       // for this destination, before DANE
   std::map<std::string, DaneDecision> dane_;  // by MX host name, at "dane"
+  std::set<std::string> dnssec_hosts_;        // MX hosts reached through validated MX and address answers
   Transaction transaction_;
   std::vector<Target> targets_;
   size_t next_target_ = 0;

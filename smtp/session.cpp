@@ -207,6 +207,11 @@ void SmtpSession::fail_temp(std::string diagnostic, std::string dsn) {
   fail(std::move(f));
 }
 
+void SmtpSession::fail_politely(Failure failure) {
+  send_quit_now();
+  fail(std::move(failure));
+}
+
 void SmtpSession::fail(Failure failure) {
   if (state_ == State::kDone) return;
   bool in_transaction = state_ == State::kBusy;
@@ -239,7 +244,7 @@ void SmtpSession::on_greeting(const Reply& reply) {
     Failure f;
     f.dsn = reply.klass() == 5 ? "4.3.0" : "4.3.0";
     f.diagnostic = "host " + target_.relay() + " refused to talk to me: " + reply.text();
-    return fail(std::move(f));
+    return fail_politely(std::move(f));
   }
   send_ehlo();
 }
@@ -260,7 +265,7 @@ void SmtpSession::on_ehlo(const Reply& reply) {
     }
     Failure f;
     f.diagnostic = "host " + target_.relay() + " refused to talk to me: " + reply.text();
-    return fail(std::move(f));
+    return fail_politely(std::move(f));
   }
   caps_ = helo_only_ ? Capabilities{} : parse_capabilities(reply);
   after_helo();
@@ -273,7 +278,7 @@ void SmtpSession::after_helo() {
     Failure f;
     f.dsn = "4.7.4";
     f.diagnostic = "TLS is required, but was not offered by host " + target_.relay();
-    return fail(std::move(f));
+    return fail_politely(std::move(f));
   }
   if (policy_.credentials) return start_auth();
   opened();
@@ -287,7 +292,7 @@ void SmtpSession::start_tls() {
                Failure f;
                f.dsn = "4.7.5";
                f.diagnostic = "TLS is required, but host " + target_.relay() + " refused to start TLS: " + reply.text();
-               return fail(std::move(f));
+               return fail_politely(std::move(f));
              }
              tls_done_ = true;  // carry on in plaintext, as Postfix does at "may"
              if (policy_.credentials) return start_auth();
@@ -333,7 +338,7 @@ void SmtpSession::on_tls_bytes(std::string_view cipher) {
       Failure f;
       f.dsn = "4.7.5";
       f.diagnostic = "Server certificate not verified for " + target_.relay() + ": " + tls_->verify_error();
-      return fail(std::move(f));
+      return fail_politely(std::move(f));
     }
     if (policy_.tls_level == TlsLevel::kDane) {
       std::vector<std::string> chain;
@@ -347,7 +352,7 @@ void SmtpSession::on_tls_bytes(std::string_view cipher) {
         Failure f;
         f.dsn = "4.7.5";
         f.diagnostic = "Server certificate not verified for " + target_.relay() + ": DANE: " + verdict.detail;
-        return fail(std::move(f));
+        return fail_politely(std::move(f));
       }
       TERN_LOG_INFO("Verified TLS connection established to %s: %s (DANE %s)", target_.relay().c_str(),
                     tls_summary().c_str(), verdict.detail.c_str());
@@ -368,15 +373,18 @@ void SmtpSession::start_auth() {
     Failure f;
     f.dsn = "4.7.0";
     f.diagnostic = "will not send credentials to " + target_.relay() + " without TLS";
-    return fail(std::move(f));
+    return fail_politely(std::move(f));
   }
   const auto& [user, password] = *policy_.credentials;
   auto on_auth = [this](const Reply& reply) {
     if (reply.code == 235) return opened();
+    // A refused login is the sender's configuration, not the message's fault: the mail waits
+    // (as Postfix's smtp_sasl_auth_soft_bounce = yes), so the DSN class is always 4.
+    std::string enhanced = reply.enhanced_status();
     Failure f;
-    f.dsn = reply.klass() == 5 ? "5.7.8" : "4.7.0";
+    f.dsn = enhanced.empty() ? (reply.klass() == 5 ? "4.7.8" : "4.7.0") : "4" + enhanced.substr(1);
     f.diagnostic = "SASL authentication failed; server " + target_.relay() + " said: " + reply.text();
-    fail(std::move(f));
+    fail_politely(std::move(f));
   };
   if (caps_.auth_plain) {
     queue({"AUTH PLAIN " + sasl_plain_response(user, password), policy_.timeouts.helo, "AUTH", on_auth});
@@ -393,7 +401,7 @@ void SmtpSession::start_auth() {
     Failure f;
     f.dsn = "4.7.0";
     f.diagnostic = "host " + target_.relay() + " offers no AUTH PLAIN or LOGIN";
-    return fail(std::move(f));
+    return fail_politely(std::move(f));
   }
   pump_commands();
 }
@@ -406,19 +414,23 @@ void SmtpSession::opened() {
 }
 
 void SmtpSession::quit() {
-  if (state_ == State::kReady && tcp_) {
-    // Best effort and without waiting: the socket is closed right after.
-    std::string bytes = "QUIT\r\n";
-    if (tls_) {
-      std::string cipher;
-      if (tls_->write(bytes, &cipher)) tls_->shutdown(&cipher);
-      bytes = std::move(cipher);
-    }
-    uv_buf_t buf = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
-    uv_try_write(tcp_.stream(), &buf, 1);
-  }
+  if (state_ == State::kReady) send_quit_now();
   state_ = State::kDone;
   close_socket();
+}
+
+void SmtpSession::send_quit_now() {
+  // Best effort and without waiting: the socket is closed right after. Never in the middle of
+  // a TLS handshake, where a plaintext QUIT would be taken for handshake bytes.
+  if (!tcp_ || state_ == State::kDone || (tls_ && !tls_->handshake_done())) return;
+  std::string bytes = "QUIT\r\n";
+  if (tls_) {
+    std::string cipher;
+    if (tls_->write(bytes, &cipher)) tls_->shutdown(&cipher);
+    bytes = std::move(cipher);
+  }
+  uv_buf_t buf = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
+  uv_try_write(tcp_.stream(), &buf, 1);
 }
 
 }  // namespace tern::smtp

@@ -143,6 +143,11 @@ class SmtpSession {
 
   // Session-level failure: the connection is closed and the pending callback gets it.
   void fail(Failure failure);
+  // The same for a refusal while the conversation is still in step (a reply we cannot go on
+  // with, or a policy of ours): QUIT first, as Postfix does, so that the server logs a clean
+  // end instead of "lost connection after AUTH" (which fail2ban-style filters punish).
+  void fail_politely(Failure failure);
+  void send_quit_now();
   void fail_temp(std::string diagnostic, std::string dsn = "4.4.2");
   void post(std::function<void()> callback);
   void close_socket();
