@@ -2,6 +2,7 @@
 #include "local/identity.h"
 
 #include <grp.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,24 +14,39 @@ namespace tern::local {
 
 EffectiveIds::~EffectiveIds() { restore(); }
 
+namespace {
+
+// The raw system calls change the credentials of the calling thread only. (glibc's wrappers
+// change every thread of the process, which would hand one delivery's identity to another
+// running in the same work pool.)
+int thread_setgroups(size_t count, const gid_t* groups) { return static_cast<int>(::syscall(SYS_setgroups, count, groups)); }
+int thread_setegid(gid_t gid) { return static_cast<int>(::syscall(SYS_setresgid, -1, gid, -1)); }
+int thread_seteuid(uid_t uid) { return static_cast<int>(::syscall(SYS_setresuid, -1, uid, -1)); }
+
+}  // namespace
+
 Result<void> EffectiveIds::become(uid_t uid, gid_t gid) {
   if (!process::running_as_root() && !switched_) return {};
   restore();
-  if (::setgroups(1, &gid) != 0) return fail_errno("setgroups", errno);
-  if (::setegid(gid) != 0) return fail_errno("setegid", errno);
-  if (::seteuid(uid) != 0) {
+  if (thread_setgroups(1, &gid) != 0) return fail_errno("setgroups", errno);
+  if (thread_setegid(gid) != 0) {
+    int err = errno;
+    thread_setgroups(0, nullptr);
+    return fail_errno("setegid", err);
+  }
+  switched_ = true;
+  if (thread_seteuid(uid) != 0) {
     int err = errno;
     restore();
     return fail_errno("seteuid", err);
   }
-  switched_ = true;
   return {};
 }
 
 void EffectiveIds::restore() {
   if (!switched_) return;
   switched_ = false;
-  if (::seteuid(0) != 0 || ::setegid(0) != 0 || ::setgroups(0, nullptr) != 0) {
+  if (thread_seteuid(0) != 0 || thread_setegid(0) != 0 || thread_setgroups(0, nullptr) != 0) {
     // Cannot happen while the real uid is root; a child that cannot regain root must not go on.
     TERN_LOG_FATAL("cannot restore root privileges: %s", std::strerror(errno));
     ::_exit(75);

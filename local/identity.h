@@ -1,6 +1,7 @@
-// Who a delivery runs as. local keeps root; every delivery runs in a forked child of its own
-// (see delivery_child.h), which is single-threaded, so switching the child's effective ids
-// affects nothing else. EffectiveIds switches to a mailbox owner for the file operations of
+// Who a delivery runs as. local keeps root; a delivery runs in a forked child of its own
+// (see delivery_child.h) or, for virtual Maildirs, on a thread of the work pool
+// (pooled_delivery.h). EffectiveIds changes the calling thread's ids only, so it affects
+// nothing else in either case. It switches to a mailbox owner for the file operations of
 // one target (setgroups, setegid, seteuid: the real and saved uid stay root, as in Postfix's
 // set_eugid()) and switches back when destroyed. Commands go further: their process drops
 // all three ids for good before exec (command_runner.h).

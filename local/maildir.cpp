@@ -63,6 +63,15 @@ Result<void> make_directories(const std::string& path) {
 
 namespace {
 
+// The usual case, a Maildir that exists: three stats instead of a mkdir per path component.
+bool has_subdirectories(int maildir_fd) {
+  for (const char* sub : {"tmp", "new", "cur"}) {
+    struct stat st;
+    if (::fstatat(maildir_fd, sub, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) return false;
+  }
+  return true;
+}
+
 DeliveryStatus write_new(int maildir_fd, const std::string& path, const std::string& name, std::string_view bytes) {
   std::string tmp = "tmp/" + name;
   UniqueFd fd(::openat(maildir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
@@ -96,12 +105,15 @@ DeliveryStatus deliver_maildir(const std::string& path_in, const std::string& na
     return DeliveryStatus::bounce("5.2.2", "message size " + std::to_string(bytes.size()) +
                                                " exceeds mailbox_size_limit " + std::to_string(size_limit));
   }
-  for (const char* sub : {"tmp", "new", "cur"}) {
-    if (auto made = make_directories(path + sub); !made) {
-      return DeliveryStatus::from_error(made.error());
-    }
-  }
   UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid() || !has_subdirectories(dir.get())) {
+    for (const char* sub : {"tmp", "new", "cur"}) {
+      if (auto made = make_directories(path + sub); !made) {
+        return DeliveryStatus::from_error(made.error());
+      }
+    }
+    dir.reset(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  }
   if (!dir.valid()) return DeliveryStatus::from_errno("open maildir " + path, errno);
   if (maildir_has_message(dir.get(), name)) {
     return DeliveryStatus::sent("delivered to maildir " + path + " (already there: " + name + ")");

@@ -3,6 +3,6 @@
 #include "local/service.h"
 
 int main(int argc, char** argv) {
-  return tern::process::run_service(argc, argv, {.name = "local", .keep_root = true},
+  return tern::process::run_service(argc, argv, {.name = "local", .keep_root = true, .work_threads = 32},
                                     &tern::local::LocalDelivery::create);
 }

@@ -5,6 +5,7 @@
 
 #include "common/log/log.h"
 #include "common/process/peer_policy.h"
+#include "local/pooled_delivery.h"
 
 namespace tern::local {
 namespace {
@@ -43,11 +44,15 @@ Result<std::unique_ptr<process::Service>> LocalDelivery::create(process::Service
 LocalDelivery::LocalDelivery(process::ServiceContext& context)
     : context_(context),
       config_(context.config),
+      shared_config_(std::make_shared<const config::Config>(context.config)),
       server_(context.loop, "local",
               [this](const ipc::Peer& peer, proto::DeliveryRequest request) { on_request(peer, std::move(request)); }),
       sigchld_(context.loop, SIGCHLD, [] { reap_children(); }) {}
 
-void LocalDelivery::reload(const config::Config& config) { config_ = config; }
+void LocalDelivery::reload(const config::Config& config) {
+  config_ = config;
+  shared_config_ = std::make_shared<const config::Config>(config);
+}
 
 void LocalDelivery::on_request(const ipc::Peer& peer, proto::DeliveryRequest request) {
   uint64_t id = ++last_request_;
@@ -63,7 +68,7 @@ void LocalDelivery::on_request(const ipc::Peer& peer, proto::DeliveryRequest req
     pending.reply.add_results()->set_index(r.index());
     ++pending.remaining;
     Job job{id, i, RecipientJob{request.queue_id(), r, r.virtual_mailbox()}};
-    waiting_.push_back(std::move(job));
+    (poolable(job.work) ? pool_waiting_ : waiting_).push_back(std::move(job));
   }
   if (pending.remaining == 0) {
     server_.reply(pending.conn_id, pending.reply);
@@ -73,7 +78,24 @@ void LocalDelivery::on_request(const ipc::Peer& peer, proto::DeliveryRequest req
   start_jobs();
 }
 
+void LocalDelivery::start_pooled_jobs() {
+  while (!pool_waiting_.empty() && pool_running_ < kMaxPooled) {
+    Job job = std::move(pool_waiting_.front());
+    pool_waiting_.pop_front();
+    ++pool_running_;
+    RecipientJob work = job.work;
+    deliver_in_pool(context_.loop, shared_config_, std::move(job.work),
+                    [this, request = job.request, slot = job.slot, work](proto::RecipientResult result) {
+                      --pool_running_;
+                      complete(request, slot, work, std::move(result));
+                      start_pooled_jobs();
+                      maybe_finish_shutdown();
+                    });
+  }
+}
+
 void LocalDelivery::start_jobs() {
+  start_pooled_jobs();
   while (!waiting_.empty() && running_.size() < kMaxChildren) {
     Job job = std::move(waiting_.front());
     waiting_.pop_front();
@@ -118,16 +140,18 @@ void LocalDelivery::complete(uint64_t request, int slot, const RecipientJob& wor
 
 void LocalDelivery::shutdown(std::function<void()> done) {
   shutdown_done_ = std::move(done);
-  while (!waiting_.empty()) {
-    Job job = std::move(waiting_.front());
-    waiting_.pop_front();
-    complete(job.request, job.slot, job.work, deferred(job.work.recipient.index(), "local is shutting down"));
+  for (auto* queue : {&waiting_, &pool_waiting_}) {
+    while (!queue->empty()) {
+      Job job = std::move(queue->front());
+      queue->pop_front();
+      complete(job.request, job.slot, job.work, deferred(job.work.recipient.index(), "local is shutting down"));
+    }
   }
   maybe_finish_shutdown();
 }
 
 void LocalDelivery::maybe_finish_shutdown() {
-  if (shutdown_done_ && running_.empty() && waiting_.empty()) {
+  if (shutdown_done_ && running_.empty() && waiting_.empty() && pool_running_ == 0 && pool_waiting_.empty()) {
     auto done = std::move(shutdown_done_);
     shutdown_done_ = [] {};  // stays set: requests from now on are deferred
     done();

@@ -1,5 +1,6 @@
 // QueueManager: one delivery attempt of a message -- activation, routing through lookup,
 // jobs to local and smtp, and recording each result before acting on it (see service.h).
+#include <set>
 #include <unordered_map>
 
 #include "common/log/log.h"
@@ -182,6 +183,7 @@ void QueueManager::on_job_done(const JobContext& context, Result<proto::Delivery
   }
   Active& m = it->second;
   --m.running;
+  bool clean = reply && finishes_cleanly(m, job, *reply);
   std::unordered_map<uint32_t, const proto::RecipientResult*> results;
   if (reply) {
     for (const auto& result : reply->results()) results.emplace(result.index(), &result);
@@ -230,7 +232,7 @@ void QueueManager::on_job_done(const JobContext& context, Result<proto::Delivery
       case proto::RecipientResult::DELIVERED:
         status.set_state(proto::STATE_DELIVERED);
         status.set_dsn_status(dsn_for(result.dsn_status(), '2'));
-        record(job.queue_id, m, std::move(status), context.started_us);
+        record(job.queue_id, m, std::move(status), context.started_us, !clean);
         break;
       case proto::RecipientResult::BOUNCED:
         if (soft_bounce_) {
@@ -269,12 +271,40 @@ void QueueManager::defer_recipient(const std::string& queue_id, Active& m, uint3
   record(queue_id, m, std::move(status), job_started_us);
 }
 
+bool QueueManager::finishes_cleanly(const Active& m, const Job& job,
+                                    const proto::DeliveryReply& reply) {
+  if (m.running > 0 || m.waiting > 0 || m.lookups > 0 || m.deferred) return false;
+  if (m.delete_requested || m.hold_requested) return false;
+  std::set<uint32_t> in_job(job.recipients.begin(), job.recipients.end());
+  size_t delivered = 0;
+  for (const auto& result : reply.results()) {
+    if (!in_job.count(result.index()) || result.index() >= m.state.recipients.size()) return false;
+    if (result.outcome() != proto::RecipientResult::DELIVERED || result.expanded_size() > 0)
+      return false;
+    ++delivered;
+  }
+  if (delivered != in_job.size()) return false;
+  for (const RecipientProgress& r : m.state.recipients) {
+    if (in_job.count(r.index)) {
+      if (r.recipient.notify() != 0 && MessageState::wants(r.recipient, kNotifySuccess))
+        return false;
+    } else if (r.pending()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool QueueManager::record(const std::string& queue_id, Active& m, proto::RecipientStatus status,
-                          int64_t job_started_us) {
+                          int64_t job_started_us, bool durable) {
   int64_t now = clock_.now_us();
   status.set_time_us(now);
   uint32_t index = status.index();
-  if (auto appended = spool::append_status(queue_fd_.get(), queue_id, status); !appended) {
+  // Not durable: the message is removed right after. A crash before that removal delivers
+  // these recipients again; local deliveries are idempotent (the Maildir file name comes from
+  // queue id and recipient), as in Postfix, whose queue manager does not sync "done" marks.
+  auto appended = durable ? spool::append_status(queue_fd_.get(), queue_id, status) : Result<void>{};
+  if (!appended) {
     // Not recorded, so not acted on: the recipient stays pending and is tried again.
     TERN_LOG_ERROR("%s: cannot record the status of <%s>: %s", queue_id.c_str(),
                    sanitize_text(m.state.recipients[index].recipient.address(), 500).c_str(),

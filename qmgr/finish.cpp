@@ -197,11 +197,18 @@ bool QueueManager::send_notices(const std::string& queue_id, MessageState& state
 
 void QueueManager::remove_message(const std::string& queue_id, std::string_view dir) {
   not_before_.erase(queue_id);
-  if (auto removed = remove_queue_file(spool_fd_.get(), dir, queue_id); !removed) {
+  bool queued = dir == spool::kQueueDir;
+  auto removed = queued ? unlink_queue_file(spool_fd_.get(), dir, queue_id)
+                        : remove_queue_file(spool_fd_.get(), dir, queue_id);
+  if (!removed) {
     TERN_LOG_ERROR("%s: cannot remove: %s", queue_id.c_str(), removed.error().message.c_str());
     return;
   }
   TERN_LOG_INFO("%s: removed", queue_id.c_str());
+  // Every recipient is already done: the unlink need not be durable before qmgr goes on (a
+  // crash that undoes it delivers the message again, and deliveries are idempotent), but one
+  // shared fsync soon after keeps that window short.
+  if (queued) queue_sync_->request(nullptr);
 }
 
 }  // namespace tern::qmgr

@@ -77,6 +77,7 @@ Result<void> QueueManager::open_spool() {
   if (!queue) return std::unexpected(queue.error());
   spool_fd_ = std::move(*spool);
   queue_fd_ = std::move(*queue);
+  queue_sync_ = std::make_unique<spool::DirectorySync>(context_.loop, queue_fd_.get());
   // Nothing in incoming/ was ever accepted. qmgr starts before smtpd writes (master starts
   // the programs in order), and smtpd's own writer removes what it leaves behind.
   if (auto cleaned = spool::clean_incoming(spool_fd_.get()); !cleaned) {
@@ -122,7 +123,16 @@ void QueueManager::on_request(const ipc::Peer& peer, proto::QmgrRequest request)
 }
 
 void QueueManager::on_wakeup(const ipc::Peer& peer, const proto::QmgrRequest& request) {
-  request_run(false);
+  if (request.wakeup().queue_ids().empty()) {
+    request_run(false);
+  } else {
+    // Newly accepted messages: read just those, not the whole queue.
+    for (const std::string& id : request.wakeup().queue_ids()) {
+      if (stopping_) break;
+      if (spool::is_valid_queue_id(id)) consider(id, false);
+    }
+    pump();
+  }
   proto::QmgrReply reply;
   reply.set_id(request.id());
   reply.set_ok(true);

@@ -21,6 +21,7 @@
 #include "common/ipc/rpc_client.h"
 #include "common/ipc/rpc_server.h"
 #include "common/process/service.h"
+#include "common/spool/directory_sync.h"
 #include "common/spool/file_io.h"
 #include "common/spool/queue_id.h"
 #include "common/uv/timer.h"
@@ -79,8 +80,14 @@ class QueueManager : public process::Service {
   void start_job(Job job);
   void on_job_done(const JobContext& context, Result<proto::DeliveryReply> reply);
   // Records one outcome durably, applies it, logs it. False when it could not be recorded.
+  // Applies and logs one recipient's status; appends it to the queue file (durably) first
+  // unless `durable` is false (see finishes_cleanly()).
   bool record(const std::string& queue_id, Active& message, proto::RecipientStatus status,
-              int64_t job_started_us);
+              int64_t job_started_us, bool durable = true);
+  // True when this job's reply delivers every recipient the message still had open and no
+  // success notice is wanted: the usual end of a message.
+  static bool finishes_cleanly(const Active& message, const Job& job,
+                               const proto::DeliveryReply& reply);
   void defer_recipient(const std::string& queue_id, Active& message, uint32_t index,
                        const std::string& dsn, const std::string& reason,
                        const std::string& relay, int64_t job_started_us);
@@ -112,6 +119,7 @@ class QueueManager : public process::Service {
   ipc::RpcClient<proto::DeliveryRequest, proto::DeliveryReply> smtp_;
   spool::UniqueFd spool_fd_;
   spool::UniqueFd queue_fd_;
+  std::unique_ptr<spool::DirectorySync> queue_sync_;  // makes removals durable, shared
   uv::Timer run_timer_;          // every queue_run_delay
   uv::Timer wake_timer_;         // coalesces wake-ups into one run
   bool run_forced_ = false;      // the coming run retries deferred mail now (flush)

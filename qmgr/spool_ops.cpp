@@ -43,6 +43,13 @@ Result<void> remove_queue_file(int spool_dirfd, std::string_view dir, const std:
   return sync_dir(spool_dirfd, dir);
 }
 
+Result<void> unlink_queue_file(int spool_dirfd, std::string_view dir, const std::string& queue_id) {
+  if (!spool::is_valid_queue_id(queue_id)) return fail("invalid queue id", EINVAL);
+  std::string path = path_of(dir, queue_id);
+  if (::unlinkat(spool_dirfd, path.c_str(), 0) < 0) return fail_errno(path + ": unlink", errno);
+  return {};
+}
+
 Result<void> move_queue_file(int spool_dirfd, std::string_view from, std::string_view to,
                              const std::string& queue_id) {
   if (!spool::is_valid_queue_id(queue_id)) return fail("invalid queue id", EINVAL);

@@ -21,6 +21,10 @@ Result<std::string> read_message(int spool_dirfd, std::string_view dir, const st
 // unlink(dir/queue_id), then fsync(dir).
 Result<void> remove_queue_file(int spool_dirfd, std::string_view dir, const std::string& queue_id);
 
+// unlink(dir/queue_id) alone: for a finished message, whose removal may be lost in a crash (it
+// is then delivered again, idempotently) and is made durable by a shared directory sync.
+Result<void> unlink_queue_file(int spool_dirfd, std::string_view dir, const std::string& queue_id);
+
 // Renames from/queue_id to to/queue_id without replacing anything, then fsyncs both.
 Result<void> move_queue_file(int spool_dirfd, std::string_view from, std::string_view to,
                              const std::string& queue_id);

@@ -17,6 +17,8 @@ struct WriteRequest {
   std::string bytes;
 };
 
+}  // namespace
+
 struct CommitWork {
   uv_work_t req;
   std::optional<spool::QueueFileWriter> writer;
@@ -26,8 +28,6 @@ struct CommitWork {
   std::string queue_id;
   std::function<void(Result<void>)> done;
 };
-
-}  // namespace
 
 Connection::Connection(SmtpServer& server, uv::UvHandle<uv_tcp_t> tcp, uv::UvHandle<uv_pipe_t> pipe,
                        ClientIdentity client, std::shared_ptr<const Settings> settings,
@@ -241,6 +241,9 @@ Result<spool::QueueFileWriter> Connection::create_queue_file(const proto::Envelo
   return spool::QueueFileWriter::create(server_.spool_dirfd(), envelope.queue_id(), envelope);
 }
 
+// Writing and fsyncing the file and publishing it into queue/ run in the work pool, many at
+// once; the fsync of queue/ that makes the rename durable is shared with every other commit
+// waiting for one (group commit). Only then is the message accepted.
 void Connection::commit(spool::QueueFileWriter writer, std::function<void(Result<void>)> done) {
   auto* work = new CommitWork;
   work->req.data = work;
@@ -253,25 +256,41 @@ void Connection::commit(spool::QueueFileWriter writer, std::function<void(Result
       server_.loop(), &work->req,
       [](uv_work_t* req) {
         auto* w = static_cast<CommitWork*>(req->data);
-        w->result = w->writer->commit();
+        w->result = w->writer->finish_and_sync();
+        if (w->result) w->result = w->writer->publish();
       },
-      [](uv_work_t* req, int) {
-        std::unique_ptr<CommitWork> w(static_cast<CommitWork*>(req->data));
-        if (w->alive.lock()) {
-          w->done(std::move(w->result));
-        } else if (w->result) {
-          // The client left before the reply; the message is accepted all the same.
-          TERN_LOG_INFO("%s: committed after the client disconnected", w->queue_id.c_str());
-          w->server->wake_qmgr();
-        }
-      });
-  if (rc != 0) {
-    work->result = work->writer->commit();  // no work pool: do it here
-    std::unique_ptr<CommitWork> w(work);
-    after(0, [d = std::move(w->done), r = std::move(w->result)]() mutable { d(std::move(r)); });
+      [](uv_work_t* req, int) { published(std::unique_ptr<CommitWork>(static_cast<CommitWork*>(req->data))); });
+  if (rc != 0) {  // no work pool: do it here
+    work->result = work->writer->finish_and_sync();
+    if (work->result) work->result = work->writer->publish();
+    published(std::unique_ptr<CommitWork>(work));
   }
 }
 
-void Connection::accepted(const std::string&) { server_.wake_qmgr(); }
+void Connection::published(std::unique_ptr<CommitWork> work) {
+  if (!work->result) return answer(std::move(work));
+  std::shared_ptr<CommitWork> shared(std::move(work));
+  shared->server->queue_sync().request([shared](Result<void> synced) {
+    if (!synced) {
+      // Not durable, so not accepted: withdraw the file rather than deliver what the client
+      // will send again.
+      shared->writer->abort();
+      shared->result = std::unexpected(synced.error());
+    }
+    answer(shared);
+  });
+}
+
+void Connection::answer(std::shared_ptr<CommitWork> w) {
+  if (w->alive.lock()) {
+    w->done(std::move(w->result));
+  } else if (w->result) {
+    // The client left before the reply; the message is accepted all the same.
+    TERN_LOG_INFO("%s: committed after the client disconnected", w->queue_id.c_str());
+    w->server->wake_qmgr(w->queue_id);
+  }
+}
+
+void Connection::accepted(const std::string& queue_id) { server_.wake_qmgr(queue_id); }
 
 }  // namespace tern::smtpd

@@ -3,5 +3,5 @@
 #include "smtpd/service.h"
 
 int main(int argc, char** argv) {
-  return tern::process::run_service(argc, argv, {.name = "smtpd"}, &tern::smtpd::SmtpServer::create);
+  return tern::process::run_service(argc, argv, {.name = "smtpd", .work_threads = 32}, &tern::smtpd::SmtpServer::create);
 }

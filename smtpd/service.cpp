@@ -11,6 +11,7 @@
 
 #include "common/log/log.h"
 #include "common/smtp/reply.h"
+#include "common/spool/layout.h"
 
 namespace tern::smtpd {
 namespace {
@@ -51,6 +52,7 @@ SmtpServer::SmtpServer(process::ServiceContext& context)
       read_buffer_(new char[kReadBufferSize]),
       lookup_(context.loop, "private/lookup", "lookup"),
       qmgr_(context.loop, "private/qmgr", "qmgr"),
+      wakeup_timer_(context.loop),
       ids_(clock_, getpid()) {}
 
 SmtpServer::~SmtpServer() { connections_.clear(); }
@@ -74,6 +76,10 @@ Result<std::unique_ptr<process::Service>> SmtpServer::create(process::ServiceCon
   int dirfd = ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0) return fail_errno("open spool directory", errno);
   server->spool_dir_.reset(dirfd);
+  auto queue_dir = spool::open_directory(dirfd, spool::kQueueDir);
+  if (!queue_dir) return std::unexpected(queue_dir.error());
+  server->queue_dir_ = std::move(*queue_dir);
+  server->queue_sync_ = std::make_unique<spool::DirectorySync>(context.loop, server->queue_dir_.get());
   const std::pair<const char*, Role> roles[] = {
       {"smtp", Role::kSmtp}, {"submission", Role::kSubmission}, {"smtps", Role::kSmtps}};
   for (const auto& [name, role] : roles) {
@@ -236,10 +242,17 @@ void SmtpServer::reap() {
   if (shutdown_done_ && connections_.empty()) std::exchange(shutdown_done_, nullptr)();
 }
 
-void SmtpServer::wake_qmgr() {
+void SmtpServer::wake_qmgr(const std::string& queue_id) {
+  accepted_ids_.push_back(queue_id);
+  if (!wakeup_timer_.active()) wakeup_timer_.start(0, [this] { send_wakeup(); });
+}
+
+void SmtpServer::send_wakeup() {
   proto::QmgrRequest request;
-  request.mutable_wakeup();
-  qmgr_.call(std::move(request), kWakeupTimeoutMs, [](Result<proto::QmgrReply>) {});  // qmgr also scans
+  for (std::string& id : accepted_ids_) request.mutable_wakeup()->add_queue_ids(std::move(id));
+  accepted_ids_.clear();
+  // A lost wake-up costs only time: qmgr also runs the whole queue every queue_run_delay.
+  qmgr_.call(std::move(request), kWakeupTimeoutMs, [](Result<proto::QmgrReply>) {});
 }
 
 void SmtpServer::shutdown(std::function<void()> done) {

@@ -13,6 +13,7 @@
 
 #include "common/ipc/rpc_client.h"
 #include "common/process/service.h"
+#include "common/spool/directory_sync.h"
 #include "common/spool/file_io.h"
 #include "common/spool/queue_id.h"
 #include "common/tls/tls_session.h"
@@ -38,9 +39,12 @@ class SmtpServer : public process::Service {
   static constexpr size_t kReadBufferSize = 64 * 1024;
   ipc::RpcClient<proto::LookupRequest, proto::LookupReply>& lookup_client() { return lookup_; }
   int spool_dirfd() const { return spool_dir_.get(); }
+  // Group commit of queue/ (the rename that publishes an accepted message).
+  spool::DirectorySync& queue_sync() { return *queue_sync_; }
   std::string new_queue_id() { return ids_.next(); }
   int64_t now_us() { return clock_.now_us(); }
-  void wake_qmgr();
+  // A message was accepted: qmgr hears of it (ids batched per loop turn).
+  void wake_qmgr(const std::string& queue_id);
   // The connection is done: destroyed on the next loop turn.
   void release(Connection* connection);
 
@@ -75,7 +79,13 @@ class SmtpServer : public process::Service {
   std::unique_ptr<char[]> read_buffer_;
   ipc::RpcClient<proto::LookupRequest, proto::LookupReply> lookup_;
   ipc::RpcClient<proto::QmgrRequest, proto::QmgrReply> qmgr_;
+  void send_wakeup();
+
   spool::UniqueFd spool_dir_;
+  spool::UniqueFd queue_dir_;
+  std::unique_ptr<spool::DirectorySync> queue_sync_;
+  std::vector<std::string> accepted_ids_;  // not yet told to qmgr
+  uv::Timer wakeup_timer_;
   spool::SystemClock clock_;
   spool::QueueIdGenerator ids_;
   std::function<void()> shutdown_done_;

@@ -105,6 +105,7 @@ int run_service(int argc, char** argv, const ServiceInfo& info, const ServiceFac
     }
   }
 
+  if (info.work_threads > 0) ::setenv("UV_THREADPOOL_SIZE", std::to_string(info.work_threads).c_str(), 0);
   uv::Loop loop;
   ServiceContext context;
   context.loop = loop.get();

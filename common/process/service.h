@@ -23,6 +23,10 @@ namespace tern::process {
 struct ServiceInfo {
   const char* name;          // "qmgr": log name and the name master knows it by
   bool keep_root = false;    // only `local`, which switches to each mailbox owner itself
+  // Threads in libuv's work pool (0: libuv's default, 4). They mostly wait in fsync(), and the
+  // disk commits concurrent fsyncs together, so programs that sync many files want more. The
+  // UV_THREADPOOL_SIZE environment variable, when set, wins.
+  unsigned work_threads = 0;
 };
 
 struct ServiceContext {

@@ -1,55 +1,210 @@
 #!/usr/bin/env python3
-"""Benchmark (not a test): hold N concurrent idle SMTP connections against one smtpd and print
-its memory. Usage: TERN_BUILD_DIR=build python3 tests/bench/smtpd_idle_connections.py [N]
+"""Benchmark (not a test): many concurrent idle SMTP sessions (greeted, EHLO answered, then
+left idle) against Tern (default 10,000) and a side Postfix (default 500: one smtpd process
+per session): the summed RSS and PSS of all the MTA's processes at rest and with the sessions
+held, per session, and the time it took to greet them all. Prints a Markdown table.
 
-Each connection is opened, its 220 greeting read, then left idle; smtpd's VmRSS (from
-/proc/PID/status, PID from `ternctl status`) is printed before and with all N held."""
+Usage: tests/bench/run idle [--tern-sessions N] [--postfix-sessions N] [--only tern|postfix]
+                            [--build-dir DIR] [--no-build] [--work-dir DIR]
+Needs root (side Postfix instance); loopback ports 3500-3599."""
+import argparse
+import errno
 import os
 import resource
+import selectors
+import signal
 import socket
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from ternlib import Tern  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+from benchlib import BenchError, log  # noqa: E402
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+def tree_pss_kib(root):
+    total = 0
+    for pid in benchlib.process_tree(root):
+        try:
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return total
+
+
+def open_idle_sessions(port, count, in_flight=200, timeout=300):
+    """Opens `count` sessions, at most `in_flight` not yet idle at a time; each reads its
+    greeting, sends EHLO and reads the reply. Returns (sockets, seconds until the last greeting,
+    seconds until the last EHLO reply). Raises BenchError if a session fails or time runs out."""
+    sel = selectors.DefaultSelector()
+    idle, buffers = [], {}
+    opened = greeted = 0
+    start = time.monotonic()
+    greet_done = None
+    deadline = start + timeout
+
+    def open_one():
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        err = s.connect_ex(("127.0.0.1", port))
+        if err not in (0, errno.EINPROGRESS):
+            s.close()
+            raise BenchError("connect: %s" % os.strerror(err))
+        buffers[s] = b""
+        sel.register(s, selectors.EVENT_READ, "greeting")
+
+    try:
+        while len(idle) < count:
+            while opened < count and opened - len(idle) < in_flight:
+                open_one()
+                opened += 1
+            if time.monotonic() > deadline:
+                raise BenchError("only %d of %d sessions idle after %.0fs" % (len(idle), count, timeout))
+            for key, _ in sel.select(timeout=1):
+                s = key.fileobj
+                try:
+                    chunk = s.recv(4096)
+                except ConnectionError as e:
+                    raise BenchError("session %d: %s" % (opened, e))
+                if not chunk:
+                    raise BenchError("the server closed a session (%s) after %d idle" % (key.data, len(idle)))
+                buffers[s] += chunk
+                last = buffers[s].split(b"\r\n")[-2:-1]  # last complete line
+                if not last or last[0][3:4] == b"-":
+                    continue
+                reply = last[0]
+                buffers[s] = b""
+                if key.data == "greeting":
+                    if not reply.startswith(b"220"):
+                        raise BenchError("greeting: %r" % reply)
+                    greeted += 1
+                    if greeted == count:
+                        greet_done = time.monotonic() - start
+                    s.sendall(b"EHLO idle-client.localdomain\r\n")
+                    sel.modify(s, selectors.EVENT_READ, "ehlo")
+                else:
+                    if not reply.startswith(b"250"):
+                        raise BenchError("EHLO: %r" % reply)
+                    sel.unregister(s)
+                    idle.append(s)
+    except BaseException:
+        for s in list(buffers):
+            s.close()
+        raise
+    sel.close()
+    return idle, greet_done, time.monotonic() - start
+
+
+def measure(mta, count):
+    root = mta.root_pid()
+    time.sleep(2)
+    rest_rss, rest_pss = benchlib.tree_rss_kib(root), tree_pss_kib(root)
+    socks, greet_s, ehlo_s = open_idle_sessions(mta.port, count)
+    try:
+        time.sleep(3)  # let the server settle with every session idle
+        held_rss, held_pss = benchlib.tree_rss_kib(root), tree_pss_kib(root)
+        procs = len(benchlib.process_tree(root))
+    finally:
+        for s in socks:
+            s.close()
+    return {"sessions": count, "procs": procs, "rest_rss": rest_rss / 1024, "held_rss": held_rss / 1024,
+            "rss_per": (held_rss - rest_rss) / count, "pss_per": (held_pss - rest_pss) / count,
+            "held_pss": held_pss / 1024, "greet_s": greet_s, "greet_per_ms": 1000 * greet_s / count,
+            "ehlo_s": ehlo_s}
+
+
+ROWS = [
+    ("sessions", "idle sessions held (after EHLO)", "%d"),
+    ("procs", "MTA processes with the sessions held", "%d"),
+    ("rest_rss", "RSS at rest, all processes (MiB)", "%.1f"),
+    ("held_rss", "RSS with the sessions held (MiB)", "%.1f"),
+    ("held_pss", "PSS with the sessions held (MiB)", "%.1f"),
+    ("rss_per", "RSS per session (KiB)", "%.1f"),
+    ("pss_per", "PSS per session (KiB)", "%.1f"),
+    ("greet_s", "time to greet all sessions (s)", "%.2f"),
+    ("greet_per_ms", "greeting time per session (ms)", "%.3f"),
+    ("ehlo_s", "time until all answered EHLO (s)", "%.2f"),
+]
+PER_SESSION = ("rss_per", "pss_per", "greet_per_ms")
+
+
+def table(results):
+    t, p = results.get("tern"), results.get("postfix")
+    lines = ["| | Tern | Postfix | Tern/Postfix (per session) |", "| --- | ---: | ---: | ---: |"]
+    for key, label, form in ROWS:
+        ratio = "%.3g" % (t[key] / p[key]) if t and p and key in PER_SESSION and p[key] else ""
+        lines.append("| %s | %s | %s | %s |" % (label, form % t[key] if t else "—", form % p[key] if p else "—", ratio))
+    return "\n".join(lines)
+
+
+def on_sigterm(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main():
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tern-sessions", type=int, default=10000)
+    ap.add_argument("--postfix-sessions", type=int, default=500)
+    ap.add_argument("--only", choices=["tern", "postfix"])
+    ap.add_argument("--build-dir", default="/tmp/tern-bench-build")
+    ap.add_argument("--source-dir", default=benchlib.SOURCE_DIR)
+    ap.add_argument("--work-dir", default="/tmp/tern-bench")
+    ap.add_argument("--no-build", action="store_true")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("run as root")
+    signal.signal(signal.SIGTERM, on_sigterm)
+    need = max(args.tern_sessions, args.postfix_sessions) + 1000
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, count + 1000)), hard))
-    config = {"smtpd_client_connection_count_limit": "0", "smtpd_connection_limit": "0",
-              "smtpd_timeout": "600s"}
-    with Tern(config=config) as tern:
-        tern.start()
-        pid = tern.pids("smtpd")[0]
-        before = rss_kib(pid)
-        socks = []
-        start = time.monotonic()
-        for i in range(count):
-            s = socket.create_connection(("127.0.0.1", tern.smtp_port), timeout=30)
-            socks.append(s)
-        for s in socks:
-            data = s.recv(512)
-            if not data.startswith(b"220"):
-                raise SystemExit("connection without a greeting: %r" % data)
-        elapsed = time.monotonic() - start
-        time.sleep(1)
-        held = rss_kib(pid)
-        print("smtpd pid %d: %d idle connections held (opened and greeted in %.1fs)" % (pid, len(socks), elapsed))
-        print("VmRSS before: %d KiB; with %d connections: %d KiB; per connection: %.2f KiB"
-              % (before, count, held, (held - before) / count))
-        for s in socks:
-            s.close()
+    if hard < need:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))  # root may raise the hard limit
+    else:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, need), hard))
+    os.makedirs(args.work_dir, exist_ok=True)
+    port, sink_port = benchlib.free_ports(2)
+    results = {}
+    if args.only != "postfix":
+        if not args.no_build:
+            log("building Tern (release) in %s" % args.build_dir)
+            benchlib.build_release(args.build_dir, args.source_dir)
+        tern = benchlib.TernInstance(args.build_dir, os.path.join(args.work_dir, "tern-idle"), port, sink_port,
+                                     map_count=1, extra={"smtpd_client_connection_count_limit": "0",
+                                                         "smtpd_connection_limit": "0", "smtpd_timeout": "600s"})
+        try:
+            tern.start()
+            log("Tern: opening %d idle sessions on 127.0.0.1:%d" % (args.tern_sessions, port))
+            results["tern"] = measure(tern, args.tern_sessions)
+        finally:
+            tern.stop()
+        bad = [line for line in tern.log().splitlines() if any(w in line.lower() for w in ("error", "warning", "fatal"))]
+        if bad:
+            log("Tern log: %d error/warning/fatal lines, e.g. %s" % (len(bad), bad[:3]))
+    if args.only != "tern":
+        postfix = benchlib.PostfixInstance(os.path.join(args.work_dir, "postfix"), port, sink_port,
+                                           smtpd_maxproc=args.postfix_sessions + 100)
+        try:
+            postfix.start()
+            log("Postfix: opening %d idle sessions on 127.0.0.1:%d" % (args.postfix_sessions, port))
+            results["postfix"] = measure(postfix, args.postfix_sessions)
+        finally:
+            postfix.stop()
+    print("## Idle SMTP sessions\n")
+    print(table(results))
+    print("\nRSS sums every process (shared pages once per process); PSS shares them out. "
+          "Per-session figures are (with sessions - at rest) / sessions. The client keeps at most 200 "
+          "sessions in set-up at a time, so a very fast greeting time is the client's bound.")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        log("interrupted; every process started was stopped")
+        sys.exit(130)
+    except BenchError as e:
+        log("failed: %s" % e)
+        sys.exit(1)

@@ -1,0 +1,29 @@
+// Pooled delivery: a virtual-mailbox Maildir delivery run on a thread of libuv's work pool
+// instead of in a forked child. Forking local for every message cost more than the delivery
+// itself (about 14 ms of CPU per message on a 2-core machine); a thread costs nothing to start.
+//
+// Only deliveries that run no program and take no mailbox lock qualify: a virtual recipient
+// whose mailbox is a Maildir (ends in "/"). Its file operations run under the mailbox owner's
+// ids, switched for the calling thread alone (identity.h), so nothing else in local changes
+// identity. Everything else (aliases, commands, files, mbox and its locks) stays in a child.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+
+#include "common/config/config.h"
+#include "delivery.pb.h"
+#include "local/recipient_delivery.h"
+
+namespace tern::local {
+
+// True for a job that may run in the pool.
+bool poolable(const RecipientJob& job);
+
+// Runs deliver_recipient(*config, job) in the work pool; `done` runs on the loop thread.
+void deliver_in_pool(uv_loop_t* loop, std::shared_ptr<const config::Config> config, RecipientJob job,
+                     std::function<void(proto::RecipientResult)> done);
+
+}  // namespace tern::local

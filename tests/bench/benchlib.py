@@ -1,0 +1,415 @@
+"""Shared pieces of the Tern-versus-Postfix benchmarks (compare_postfix.py,
+smtpd_idle_connections.py): the release build, a Tern instance and a side Postfix instance
+with equivalent settings, smtp-sink, free loopback ports in 3500-3599, and process-tree
+accounting (CPU seconds and RSS from /proc).
+
+Every process started here is stopped by its owner's stop() (callers use try/finally);
+every wait is bounded and raises BenchError on timeout."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.abspath(os.path.join(HERE, "..", ".."))
+SHARED_BENCH = os.environ.get("TERN_SHARED_BENCH", "/work/shared/bench")
+PORT_RANGE = range(3500, 3600)
+VUID = 5000
+TERN_PROGRAMS = ["lookup", "qmgr", "local", "smtp", "smtpd"]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
+
+
+def wait_for(predicate, timeout, what, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise BenchError("timed out after %.0fs waiting for %s" % (timeout, what))
+
+
+# --- build ----------------------------------------------------------------------------------
+def build_release(build_dir, source_dir=SOURCE_DIR, retries=3, retry_wait=60):
+    """meson setup --buildtype=release + ninja; retries a failed build (the sources may be
+    mid-edit by someone else) a few times."""
+    if not os.path.exists(os.path.join(build_dir, "build.ninja")):
+        subprocess.run(["meson", "setup", "--buildtype=release", build_dir, source_dir],
+                       check=True, stdout=subprocess.DEVNULL, timeout=600)
+    for attempt in range(1, retries + 1):
+        result = subprocess.run(["ninja", "-C", build_dir], capture_output=True, text=True, timeout=3600)
+        if result.returncode == 0:
+            return
+        log("build failed (attempt %d/%d):\n%s" % (attempt, retries, result.stdout[-3000:] + result.stderr[-2000:]))
+        if attempt < retries:
+            time.sleep(retry_wait)
+    raise BenchError("the release build failed %d times" % retries)
+
+
+# --- ports ----------------------------------------------------------------------------------
+def free_ports(count, exclude=()):
+    """`count` loopback ports in 3500-3599 that nothing listens on now."""
+    found = []
+    for port in PORT_RANGE:
+        if port in exclude:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        found.append(port)
+        if len(found) == count:
+            return found
+    raise BenchError("not enough free ports in 3500-3599")
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+# --- /proc accounting -------------------------------------------------------------------------
+def _stat_fields(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def process_tree(root):
+    """root and all its live descendants."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = _stat_fields(int(entry))
+            except (OSError, IndexError):
+                continue
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+def tree_cpu_seconds(root):
+    """utime+stime+cutime+cstime summed over the tree (children that exited and were reaped
+    inside the tree are in their parent's cutime/cstime)."""
+    ticks = 0
+    for pid in process_tree(root):
+        try:
+            fields = _stat_fields(pid)
+        except OSError:
+            continue
+        ticks += sum(int(x) for x in fields[11:15])
+    return ticks / CLK_TCK
+
+
+def tree_rss_kib(root):
+    total = 0
+    for pid in process_tree(root):
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return total
+
+
+def count_files(*dirs):
+    n = 0
+    for top in dirs:
+        for _, _, files in os.walk(top):
+            n += len(files)
+    return n
+
+
+def count_maildir_new(root):
+    """Messages in ROOT/*/new (the virtual mailboxes)."""
+    n = 0
+    try:
+        boxes = os.scandir(root)
+    except FileNotFoundError:
+        return 0
+    with boxes:
+        for box in boxes:
+            try:
+                with os.scandir(os.path.join(box.path, "new")) as it:
+                    n += sum(1 for e in it if not e.name.startswith("."))
+            except (FileNotFoundError, NotADirectoryError):
+                pass
+    return n
+
+
+def empty_dir(path):
+    for entry in os.listdir(path):
+        p = os.path.join(path, entry)
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            os.unlink(p)
+
+
+def vmailbox_lines(count):
+    """The virtual_mailbox_maps text peer-postfix.sh generates: "<n>u@bench.test u<n%1000>/"
+    for n < count, "u<k>@bench.test u<k>/", and a catch-all."""
+    out = ["%du@bench.test\tu%d/\n" % (i, i % 1000) for i in range(count)]
+    out += ["u%d@bench.test\tu%d/\n" % (k, k) for k in range(1000)]
+    out.append("@bench.test\tcatchall/\n")
+    return "".join(out)
+
+
+def kill_group(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# --- Tern ----------------------------------------------------------------------------------
+class TernInstance:
+    """master -f -c DIR/etc with a spool, virtual Maildirs for bench.test under DIR/maildirs
+    and relayhost [127.0.0.1]:sink_port; log in DIR/master.log (master's stderr)."""
+    name = "tern"
+
+    def __init__(self, build_dir, root, port, sink_port, map_count=200001, extra=None):
+        self.build = os.path.abspath(build_dir)
+        self.root = root
+        self.port = port
+        self.etc = os.path.join(root, "etc")
+        self.spool = os.path.join(root, "spool")
+        self.maildirs = os.path.join(root, "maildirs")
+        self.log_path = os.path.join(root, "master.log")
+        self.process = None
+        self.log_file = None
+        if os.path.exists(root):
+            shutil.rmtree(root)
+        for d in (self.etc, self.maildirs):
+            os.makedirs(d)
+        os.chmod(root, 0o755)
+        os.chown(self.maildirs, VUID, VUID)
+        with open(os.path.join(self.etc, "aliases"), "w") as f:
+            f.write("postmaster: root\n")
+        with open(os.path.join(self.etc, "vmailbox"), "w") as f:
+            f.write(vmailbox_lines(map_count))
+        settings = {
+            "myhostname": "bench-tern.localdomain",
+            "mydomain": "localdomain",
+            "mydestination": "",
+            "mynetworks": "127.0.0.0/8",
+            "inet_interfaces": "127.0.0.1",
+            "smtp_listen": "127.0.0.1:%d" % port,
+            "submission_listen": "",
+            "smtps_listen": "",
+            "spool_directory": self.spool,
+            "daemon_directory": self.build,
+            "tern_user": "tern",
+            "alias_maps": os.path.join(self.etc, "aliases"),
+            "virtual_mailbox_domains": "bench.test",
+            "virtual_mailbox_base": self.maildirs,
+            "virtual_mailbox_maps": os.path.join(self.etc, "vmailbox"),
+            "virtual_uid_maps": "static:%d" % VUID,
+            "virtual_gid_maps": "static:%d" % VUID,
+            "virtual_minimum_uid": "100",
+            "relayhost": "[127.0.0.1]:%d" % sink_port,
+            "smtp_bind_address": "127.0.0.1",
+            "smtp_tls_security_level": "none",
+            "smtpd_tls_security_level": "none",
+        }
+        settings.update(extra or {})
+        with open(os.path.join(self.etc, "tern.conf"), "w") as f:
+            f.write("# written by tests/bench/benchlib.py\n")
+            for key, value in settings.items():
+                f.write("%s = %s\n" % (key, value))
+
+    def ternctl(self, *args, timeout=10):
+        return subprocess.run([os.path.join(self.build, "ctl", "ternctl"), "-c", self.etc] + list(args),
+                              capture_output=True, text=True, timeout=timeout)
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def start(self, timeout=30):
+        self.log_file = open(self.log_path, "ab")
+        self.process = subprocess.Popen([os.path.join(self.build, "master", "master"), "-f", "-c", self.etc],
+                                        stdin=subprocess.DEVNULL, stdout=self.log_file,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+
+        def ready():
+            if self.process.poll() is not None:
+                raise BenchError("tern master exited (%s); log:\n%s" % (self.process.returncode, self.log()[-3000:]))
+            result = self.ternctl("status")
+            if result.returncode != 0:
+                return False
+            rows = [line.split() for line in result.stdout.splitlines()[1:]]
+            running = {r[0]: int(r[1]) for r in rows if len(r) >= 4 and r[3] == "running"}
+            if not all(p in running for p in TERN_PROGRAMS):
+                return False
+            text = self.log()
+            return all("[%d]: daemon started" % pid in text for p, pid in running.items() if p != "master") \
+                and port_open(self.port)
+        wait_for(ready, timeout, "tern to start")
+        return self
+
+    def root_pid(self):
+        return self.process.pid
+
+    def queue_files(self):
+        return count_files(os.path.join(self.spool, "incoming"), os.path.join(self.spool, "queue"))
+
+    def reset_maildirs(self):
+        empty_dir(self.maildirs)
+
+    def stop(self):
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                log("tern master did not stop within 20s; killing its session")
+        kill_group(self.process.pid)  # anything left in master's session
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.process = None
+        self.log_file.close()
+
+
+# --- Postfix --------------------------------------------------------------------------------
+class PostfixInstance:
+    """A side Postfix instance made by /work/shared/bench/peer-postfix.sh (never the system
+    one): same domains, mailbox map, relayhost and fsync behaviour as TernInstance."""
+    name = "postfix"
+
+    def __init__(self, root, port, sink_port, map_count=200001, smtpd_maxproc=600):
+        self.root = root
+        self.port = port
+        self.sink_port = sink_port
+        self.maildirs = os.path.join(root, "maildirs")
+        self.queue = os.path.join(root, "queue")
+        self.log_path = os.path.join(root, "log", "maillog")
+        self.env = dict(os.environ, VUID=str(VUID), MAPN=str(map_count), SMTPD_MAXPROC=str(smtpd_maxproc))
+        self.started = False
+        for d in ("queue", "maildirs", "log"):  # a fresh queue; etc/ stays (its hashed map is slow to build)
+            shutil.rmtree(os.path.join(root, d), ignore_errors=True)
+
+    def _script(self, command, timeout=300):
+        return subprocess.run([os.path.join(SHARED_BENCH, "peer-postfix.sh"), command, self.root,
+                               str(self.port), str(self.sink_port)],
+                              env=self.env, capture_output=True, text=True, timeout=timeout)
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def start(self, timeout=300):
+        self.started = True
+        result = self._script("start", timeout)
+        if result.returncode != 0:
+            raise BenchError("peer-postfix.sh start failed:\n%s%s" % (result.stdout, result.stderr))
+        wait_for(self.root_pid, 10, "postfix master pid")
+        return self
+
+    def root_pid(self):
+        try:
+            with open(os.path.join(self.queue, "pid", "master.pid")) as f:
+                pid = int(f.read().strip() or 0)
+        except (OSError, ValueError):
+            return 0
+        return pid if os.path.exists("/proc/%d" % pid) else 0
+
+    def queue_files(self):
+        return count_files(*(os.path.join(self.queue, d) for d in ("maildrop", "incoming", "active", "deferred")))
+
+    def reset_maildirs(self):
+        empty_dir(self.maildirs)
+
+    def stop(self):
+        if not self.started:
+            return
+        pid = self.root_pid()
+        self._script("stop", 60)
+        if pid:
+            try:
+                wait_for(lambda: not os.path.exists("/proc/%d" % pid), 20, "postfix master to exit")
+            except BenchError:
+                log("postfix master %d still running; killing its process group" % pid)
+                kill_group(pid)
+        self.started = False
+
+
+# --- smtp-sink ------------------------------------------------------------------------------
+class SmtpSink:
+    """smtp-sink on 127.0.0.1:port with a running message counter (-c) in a file."""
+
+    def __init__(self, port, out_path):
+        self.port = port
+        self.out_path = out_path
+        self.process = None
+
+    def start(self):
+        self.out = open(self.out_path, "wb")
+        self.process = subprocess.Popen(["smtp-sink", "-u", "nobody", "-4", "-c", "-m", "1000",
+                                         "127.0.0.1:%d" % self.port, "1024"],
+                                        stdout=self.out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_for(lambda: self.process.poll() is not None or port_open(self.port), 10, "smtp-sink to listen")
+        if self.process.poll() is not None:
+            raise BenchError("smtp-sink exited: %s" % open(self.out_path, "rb").read()[-500:])
+        return self
+
+    def messages(self):
+        """The last mesg=N counter smtp-sink printed."""
+        with open(self.out_path, "rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 400))
+            tail = f.read().decode("ascii", "replace")
+        i = tail.rfind("mesg=")
+        if i < 0:
+            return 0
+        digits = ""
+        for ch in tail[i + 5:]:
+            if not ch.isdigit():
+                break
+            digits += ch
+        return int(digits or 0)
+
+    def stop(self):
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+            self.process = None
+            self.out.close()
