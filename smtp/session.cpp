@@ -215,12 +215,19 @@ void SmtpSession::fail_politely(Failure failure) {
 void SmtpSession::fail(Failure failure) {
   if (state_ == State::kDone) return;
   bool in_transaction = state_ == State::kBusy;
+  bool idle = state_ == State::kReady && !open_done_;
   state_ = State::kDone;
   outbox_.clear();
   awaiting_.clear();
   close_socket();
-  const std::string& id = tx_.queue_id.empty() ? policy_.log_id : tx_.queue_id;
-  TERN_LOG_INFO("%s%s%s", id.c_str(), id.empty() ? "" : ": ", failure.diagnostic.c_str());
+  if (idle) {
+    // A cached connection the server closed while it waited for the next message: no message
+    // was affected, so none is named (the last one sent was delivered).
+    TERN_LOG_DEBUG("%s: cached connection closed by the server", target_.relay().c_str());
+  } else {
+    const std::string& id = tx_.queue_id.empty() ? policy_.log_id : tx_.queue_id;
+    TERN_LOG_INFO("%s%s%s", id.c_str(), id.empty() ? "" : ": ", failure.diagnostic.c_str());
+  }
   if (in_transaction) {
     for (size_t i = 0; i < results_.size(); ++i) {
       if (!decided_[i]) set_result(i, proto::RecipientResult::DEFERRED, failure.dsn, failure.diagnostic);
