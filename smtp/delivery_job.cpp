@@ -171,7 +171,8 @@ SessionPolicy DeliveryJob::policy(const Target& target) const {
       if (target.hostname != nexthop_.host) p.dane_names.push_back(nexthop_.host);
     }
   }
-  p.tls_context = p.tls_level == TlsLevel::kVerify ? deps_.tls_verify : deps_.tls_may;
+  const auto& context = p.tls_level == TlsLevel::kVerify ? deps_.tls_verify : deps_.tls_may;
+  p.tls_context = context.value_or(nullptr);
   p.reuse_limit = c.get_int("smtp_connection_reuse_count_limit");
   p.credentials = credentials_;
   bool noplaintext = false;
@@ -230,7 +231,12 @@ void DeliveryJob::open_target(Target target, bool plaintext_retry) {
   SessionPolicy p = policy(target);
   p.try_tls = !plaintext_retry;
   if (p.tls_level != TlsLevel::kNone && !p.tls_context) {
-    return finish_all(proto::RecipientResult::DEFERRED, "4.7.5", "TLS is required, but no client TLS context is available");
+    bool verify = p.tls_level == TlsLevel::kVerify;
+    const auto& context = verify ? deps_.tls_verify : deps_.tls_may;
+    std::string why = context ? "no client TLS context" : context.error().message;
+    return finish_all(proto::RecipientResult::DEFERRED, "4.7.5",
+                      std::string("TLS is required, but ") +
+                          (verify ? "server certificates cannot be verified: " : "TLS is unavailable: ") + why);
   }
   session_ = std::make_unique<SmtpSession>(deps_.loop, target, p);
   session_->open([this, may = p.tls_level == TlsLevel::kMay && p.try_tls](std::optional<Failure> failure) {

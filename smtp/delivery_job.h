@@ -37,8 +37,9 @@ struct JobDeps {
   const config::Config* config;
   LookupClient* lookup;
   SessionCache* cache;
-  std::shared_ptr<tls::TlsContext> tls_may;     // no verification demanded
-  std::shared_ptr<tls::TlsContext> tls_verify;  // CA + host name demanded (may be null)
+  // The client contexts, or why there is none (e.g. no CA file for verification).
+  Result<std::shared_ptr<tls::TlsContext>> tls_may;     // no verification demanded
+  Result<std::shared_ptr<tls::TlsContext>> tls_verify;  // CA + host name demanded
 };
 
 class DeliveryJob {

@@ -30,12 +30,10 @@ SmtpDelivery::SmtpDelivery(process::ServiceContext& context)
 void SmtpDelivery::make_tls_contexts() {
   std::string ca = config_.get("smtp_tls_CAfile");
   if (ca.empty()) ca = "/etc/ssl/certs/ca-certificates.crt";
-  auto may = tls::make_client_context({.verify_peer = false, .ca_file = ca});
-  if (may) tls_may_ = *may;
-  else TERN_LOG_WARNING("client TLS disabled: %s", may.error().message.c_str());
-  auto verify = tls::make_client_context({.verify_peer = true, .ca_file = ca});
-  if (verify) tls_verify_ = *verify;
-  else TERN_LOG_WARNING("TLS verification unavailable: %s", verify.error().message.c_str());
+  tls_may_ = tls::make_client_context({.verify_peer = false, .ca_file = ca});
+  if (!tls_may_) TERN_LOG_WARNING("client TLS disabled: %s", tls_may_.error().message.c_str());
+  tls_verify_ = tls::make_client_context({.verify_peer = true, .ca_file = ca});
+  if (!tls_verify_) TERN_LOG_WARNING("TLS verification unavailable: %s", tls_verify_.error().message.c_str());
 }
 
 void SmtpDelivery::reload(const config::Config& config) {

@@ -33,8 +33,8 @@ class SmtpDelivery : public process::Service {
   config::Config config_;
   LookupClient lookup_;
   SessionCache cache_;
-  std::shared_ptr<tls::TlsContext> tls_may_;
-  std::shared_ptr<tls::TlsContext> tls_verify_;
+  Result<std::shared_ptr<tls::TlsContext>> tls_may_;
+  Result<std::shared_ptr<tls::TlsContext>> tls_verify_;
   ipc::RpcServer<proto::DeliveryRequest> server_;
   uint64_t next_job_ = 0;
   std::map<uint64_t, std::unique_ptr<DeliveryJob>> jobs_;
