@@ -9,7 +9,7 @@ struct PoolWork {
   std::shared_ptr<const config::Config> config;
   RecipientJob job;
   proto::RecipientResult result;
-  std::function<void(proto::RecipientResult)> done;
+  PoolDone done;
 };
 
 void run(uv_work_t* req) {
@@ -19,7 +19,7 @@ void run(uv_work_t* req) {
 
 void after(uv_work_t* req, int) {
   std::unique_ptr<PoolWork> work(static_cast<PoolWork*>(req->data));
-  work->done(std::move(work->result));
+  work->done(work->job, std::move(work->result));
 }
 
 }  // namespace
@@ -30,7 +30,7 @@ bool poolable(const RecipientJob& job) {
 }
 
 void deliver_in_pool(uv_loop_t* loop, std::shared_ptr<const config::Config> config, RecipientJob job,
-                     std::function<void(proto::RecipientResult)> done) {
+                     PoolDone done) {
   auto* work = new PoolWork;
   work->req.data = work;
   work->config = std::move(config);

@@ -22,8 +22,10 @@ namespace tern::local {
 // True for a job that may run in the pool.
 bool poolable(const RecipientJob& job);
 
-// Runs deliver_recipient(*config, job) in the work pool; `done` runs on the loop thread.
+// Runs deliver_recipient(*config, job) in the work pool; `done` gets the job back with its
+// result, on the loop thread.
+using PoolDone = std::function<void(const RecipientJob& job, proto::RecipientResult result)>;
 void deliver_in_pool(uv_loop_t* loop, std::shared_ptr<const config::Config> config, RecipientJob job,
-                     std::function<void(proto::RecipientResult)> done);
+                     PoolDone done);
 
 }  // namespace tern::local

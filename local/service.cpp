@@ -83,9 +83,9 @@ void LocalDelivery::start_pooled_jobs() {
     Job job = std::move(pool_waiting_.front());
     pool_waiting_.pop_front();
     ++pool_running_;
-    RecipientJob work = job.work;
     deliver_in_pool(context_.loop, shared_config_, std::move(job.work),
-                    [this, request = job.request, slot = job.slot, work](proto::RecipientResult result) {
+                    [this, request = job.request, slot = job.slot](const RecipientJob& work,
+                                                                   proto::RecipientResult result) {
                       --pool_running_;
                       complete(request, slot, work, std::move(result));
                       start_pooled_jobs();

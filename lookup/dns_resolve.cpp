@@ -74,7 +74,7 @@ proto::DnsStatus host_addresses(const DnsSettings& settings, const std::string& 
   bool authenticated = true;
   for (RrType type : {RrType::kAaaa, RrType::kA}) {
     QueryResult result = query_following(settings, host, type, ttl);
-    if (result.kind != Kind::kTempFail) authenticated = authenticated && result.authenticated;
+    authenticated = authenticated && result.authenticated;
     if (result.kind == Kind::kTempFail) {
       tempfail = true;
       *error = host + ": " + result.error;

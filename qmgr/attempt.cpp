@@ -1,6 +1,6 @@
 // QueueManager: one delivery attempt of a message -- activation, routing through lookup,
 // jobs to local and smtp, and recording each result before acting on it (see service.h).
-#include <set>
+#include <algorithm>
 #include <unordered_map>
 
 #include "common/log/log.h"
@@ -275,17 +275,15 @@ bool QueueManager::finishes_cleanly(const Active& m, const Job& job,
                                     const proto::DeliveryReply& reply) {
   if (m.running > 0 || m.waiting > 0 || m.lookups > 0 || m.deferred) return false;
   if (m.delete_requested || m.hold_requested) return false;
-  std::set<uint32_t> in_job(job.recipients.begin(), job.recipients.end());
-  size_t delivered = 0;
+  auto in_job = [&job](uint32_t index) { return std::ranges::find(job.recipients, index) != job.recipients.end(); };
+  if (static_cast<size_t>(reply.results_size()) != job.recipients.size()) return false;
   for (const auto& result : reply.results()) {
-    if (!in_job.count(result.index()) || result.index() >= m.state.recipients.size()) return false;
+    if (!in_job(result.index()) || result.index() >= m.state.recipients.size()) return false;
     if (result.outcome() != proto::RecipientResult::DELIVERED || result.expanded_size() > 0)
       return false;
-    ++delivered;
   }
-  if (delivered != in_job.size()) return false;
   for (const RecipientProgress& r : m.state.recipients) {
-    if (in_job.count(r.index)) {
+    if (in_job(r.index)) {
       if (r.recipient.notify() != 0 && MessageState::wants(r.recipient, kNotifySuccess))
         return false;
     } else if (r.pending()) {

@@ -249,7 +249,7 @@ void SmtpSession::on_greeting(const Reply& reply) {
   if (reply.code != 220) {
     // As smtp_skip_5xx_greeting=yes: any refusal here is a reason to try another server.
     Failure f;
-    f.dsn = reply.klass() == 5 ? "4.3.0" : "4.3.0";
+    f.dsn = "4.3.0";
     f.diagnostic = "host " + target_.relay() + " refused to talk to me: " + reply.text();
     return fail_politely(std::move(f));
   }

@@ -29,6 +29,16 @@ struct CommitWork {
   std::function<void(Result<void>)> done;
 };
 
+namespace {
+
+// The file's own part of the commit: contents durable, then renamed into queue/.
+void write_and_publish(CommitWork& work) {
+  work.result = work.writer->finish_and_sync();
+  if (work.result) work.result = work.writer->publish();
+}
+
+}  // namespace
+
 Connection::Connection(SmtpServer& server, uv::UvHandle<uv_tcp_t> tcp, uv::UvHandle<uv_pipe_t> pipe,
                        ClientIdentity client, std::shared_ptr<const Settings> settings,
                        std::shared_ptr<tls::TlsContext> tls_context)
@@ -254,15 +264,10 @@ void Connection::commit(spool::QueueFileWriter writer, std::function<void(Result
   work->done = std::move(done);
   int rc = uv_queue_work(
       server_.loop(), &work->req,
-      [](uv_work_t* req) {
-        auto* w = static_cast<CommitWork*>(req->data);
-        w->result = w->writer->finish_and_sync();
-        if (w->result) w->result = w->writer->publish();
-      },
+      [](uv_work_t* req) { write_and_publish(*static_cast<CommitWork*>(req->data)); },
       [](uv_work_t* req, int) { published(std::unique_ptr<CommitWork>(static_cast<CommitWork*>(req->data))); });
   if (rc != 0) {  // no work pool: do it here
-    work->result = work->writer->finish_and_sync();
-    if (work->result) work->result = work->writer->publish();
+    write_and_publish(*work);
     published(std::unique_ptr<CommitWork>(work));
   }
 }

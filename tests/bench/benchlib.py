@@ -30,6 +30,19 @@ def log(msg):
     print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
 
 
+def run_main(main):
+    """Runs a benchmark's main(): exit 130 on Ctrl-C, 1 with the reason on a BenchError (the
+    processes it started are stopped by its own finally blocks either way)."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        log("interrupted; every process started was stopped")
+        sys.exit(130)
+    except BenchError as e:
+        log("failed: %s" % e)
+        sys.exit(1)
+
+
 def wait_for(predicate, timeout, what, interval=0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -360,11 +360,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        log("interrupted; every process started was stopped")
-        sys.exit(130)
-    except BenchError as e:
-        log("failed: %s" % e)
-        sys.exit(1)
+    benchlib.run_main(main)

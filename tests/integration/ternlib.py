@@ -38,6 +38,34 @@ def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
     raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
 
 
+def stop_process(process, timeout=10):
+    """SIGTERM, then SIGKILL when it has not ended within `timeout` seconds; always reaped."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
+class LogsOnFailure:
+    """unittest.TestCase mixin: prints the (title, text) pairs of failure_logs() after a test
+    that failed, so a CI log shows what every party said."""
+
+    def failure_logs(self):
+        return []
+
+    def run(self, result=None):
+        problems = len(result.failures) + len(result.errors) if result is not None else 0
+        outcome = super().run(result)
+        if result is not None and len(result.failures) + len(result.errors) > problems:
+            for title, text in self.failure_logs():
+                print("---- %s ----\n%s" % (title, text))
+        return outcome
+
+
 def pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -353,9 +381,8 @@ class Dnsmasq:
             return f.read().decode("utf-8", "replace")
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process(self.process)
 
     def __exit__(self, *exc):
         self.stop()

@@ -80,13 +80,7 @@ class SmtpAgent:
         return results
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        ternlib.stop_process(self.process)
         self.sock.close()
         self.log_file.close()
         shutil.rmtree(self.root, ignore_errors=True)

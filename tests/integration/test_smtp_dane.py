@@ -28,7 +28,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ternlib import Tern, enqueue, lookup_query, mailq, running_as_root, wait_for  # noqa: E402
+from ternlib import LogsOnFailure, Tern, enqueue, lookup_query, mailq, running_as_root, stop_process, wait_for  # noqa: E402
 from test_smtp import ScriptedServer  # noqa: E402
 
 NSD_ADDRESS = "127.0.12.53"      # authoritative for the test zones
@@ -168,13 +168,7 @@ class Daemon:
         return wait_for(answering, timeout=15, interval=0.2, what="%s to answer %s %s" % (self.name, name, rtype))
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         self.out.close()
 
 
@@ -201,20 +195,14 @@ def field(reply, name):
 
 @unittest.skipUnless(running_as_root(), "port 25 on loopback addresses needs root")
 @unittest.skipIf(MISSING, "DANE tests need nsd, unbound and ldnsutils; missing: %s" % ", ".join(MISSING))
-class Dane(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.stack = []
-        try:
-            cls.start_everything()
-        except BaseException:
-            cls.tearDownClass()
-            raise
+class Dane(LogsOnFailure, unittest.TestCase):
+    # Everything started registers its stop with addClassCleanup, which unittest runs (in
+    # reverse) after the class, and also when set-up fails halfway.
 
     @classmethod
     def start_dns(cls, certs):
         d = cls.dns_dir = tempfile.mkdtemp(prefix="tern-dane-dns-")
-        cls.stack.append(lambda: shutil.rmtree(d, ignore_errors=True))
+        cls.addClassCleanup(lambda: shutil.rmtree(d, ignore_errors=True))
         wrong = "ab" * 32
         leaf = certs["leaf_spki"]
         signed, ds = sign_zone(d, "dane.example", [
@@ -246,7 +234,7 @@ class Dane(unittest.TestCase):
             for name, path in (("dane.example", signed), ("expired.example", expired), ("plain.example", plain)):
                 f.write('zone:\n  name: "%s"\n  zonefile: "%s"\n' % (name, path))
         cls.nsd = Daemon("nsd", [NSD, "-d", "-c", os.path.join(d, "nsd.conf")], os.path.join(d, "nsd.log"))
-        cls.stack.append(cls.nsd.close)
+        cls.addClassCleanup(cls.nsd.close)
         cls.nsd.wait_answering(NSD_ADDRESS, cls.nsd_port, "dane.example", "SOA")
 
         anchors = os.path.join(d, "anchors.ds")
@@ -265,7 +253,7 @@ class Dane(unittest.TestCase):
                 f.write('stub-zone:\n  name: "%s"\n  stub-addr: %s@%d\n' % (zone, NSD_ADDRESS, cls.nsd_port))
         run(["unbound-checkconf", os.path.join(d, "unbound.conf")])
         cls.unbound = Daemon("unbound", [UNBOUND, "-d", "-c", os.path.join(d, "unbound.conf")], cls.unbound_log)
-        cls.stack.append(cls.unbound.close)
+        cls.addClassCleanup(cls.unbound.close)
         # The resolver really validates: the signed zone's answers carry AD, the unsigned one's do not.
         answer = cls.unbound.wait_answering(UNBOUND_ADDRESS, cls.unbound_port, "good.dane.example", "MX",
                                             dnssec=True)
@@ -273,16 +261,16 @@ class Dane(unittest.TestCase):
             raise AssertionError("unbound did not validate the signed zone:\n%s\n%s" % (answer, cls.unbound.log()))
 
     @classmethod
-    def start_everything(cls):
+    def setUpClass(cls):
         cls.certs_dir = tempfile.mkdtemp(prefix="tern-dane-certs-")
         os.chmod(cls.certs_dir, 0o755)
-        cls.stack.append(lambda: shutil.rmtree(cls.certs_dir, ignore_errors=True))
+        cls.addClassCleanup(lambda: shutil.rmtree(cls.certs_dir, ignore_errors=True))
         certs = cls.certs = make_certificates(cls.certs_dir)
         cls.start_dns(certs)
 
         # The receiving Tern: virtual Maildirs, STARTTLS with the CA-issued certificate and its chain.
         cls.receiver = Tern(config={"myhostname": "mx.good.dane.example", "smtp_listen": "%s:25" % RECEIVER})
-        cls.stack.append(lambda: cls.receiver.__exit__(None, None, None))
+        cls.addClassCleanup(lambda: cls.receiver.__exit__(None, None, None))
         r = cls.receiver
         cls.vmail = os.path.join(r.root, "vmail")
         os.makedirs(cls.vmail)
@@ -303,36 +291,23 @@ class Dane(unittest.TestCase):
 
         tls = (certs["chain"], certs["key"])
         cls.mismatch = ScriptedServer(address=MISMATCH, port=25, cert=tls)
-        cls.stack.append(cls.mismatch.close)
+        cls.addClassCleanup(cls.mismatch.close)
         cls.bogus = ScriptedServer(address=BOGUS, port=25, cert=tls)
-        cls.stack.append(cls.bogus.close)
+        cls.addClassCleanup(cls.bogus.close)
         cls.unsigned = ScriptedServer(address=UNSIGNED, port=25, cert=tls)
-        cls.stack.append(cls.unsigned.close)
+        cls.addClassCleanup(cls.unsigned.close)
         cls.expired = ScriptedServer(address=EXPIRED, port=25, cert=tls)
-        cls.stack.append(cls.expired.close)
+        cls.addClassCleanup(cls.expired.close)
         cls.nostarttls = ScriptedServer(address=NOSTARTTLS, port=25)
-        cls.stack.append(cls.nostarttls.close)
+        cls.addClassCleanup(cls.nostarttls.close)
 
         cls.sender = Tern(config=dict(SENDER, dns_nameservers="%s:%d" % (UNBOUND_ADDRESS, cls.unbound_port)))
-        cls.stack.append(lambda: cls.sender.__exit__(None, None, None))
+        cls.addClassCleanup(lambda: cls.sender.__exit__(None, None, None))
         cls.sender.start()
 
-    @classmethod
-    def tearDownClass(cls):
-        for undo in reversed(cls.stack):
-            try:
-                undo()
-            except Exception as e:  # keep undoing the rest
-                print("cleanup: %s" % e)
-        cls.stack = []
-
-    def run(self, result=None):
-        outcome = super().run(result)
-        if result is not None and (result.failures or result.errors):
-            print("---- sender log ----\n" + self.sender.log()[-15000:])
-            print("---- receiver log ----\n" + self.receiver.log()[-4000:])
-            print("---- unbound log ----\n" + self.unbound.log()[-6000:])
-        return outcome
+    def failure_logs(self):
+        return [("sender log", self.sender.log()[-15000:]), ("receiver log", self.receiver.log()[-4000:]),
+                ("unbound log", self.unbound.log()[-6000:])]
 
     def send(self, to, subject):
         sender = "alice@sender.invalid"

@@ -21,7 +21,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ternlib import Dnsmasq, Tern, enqueue, running_as_root, wait_for  # noqa: E402
+from ternlib import Dnsmasq, LogsOnFailure, Tern, enqueue, running_as_root, wait_for  # noqa: E402
 from test_smtp import ScriptedServer  # noqa: E402
 
 DEAD_MX = "127.0.9.1"      # nothing listens: connection refused
@@ -80,24 +80,17 @@ def maildir_messages(base, domain, user):
 
 
 @unittest.skipUnless(running_as_root(), "port 25 on loopback addresses needs root")
-class DnsRouting(unittest.TestCase):
+class DnsRouting(LogsOnFailure, unittest.TestCase):
+    # Everything started registers its stop with addClassCleanup, which unittest runs (in
+    # reverse) after the class, and also when set-up fails halfway.
     @classmethod
     def setUpClass(cls):
-        cls.stack = []
-        try:
-            cls.start_everything()
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def start_everything(cls):
         cls.dns = Dnsmasq(ZONE).__enter__()
-        cls.stack.append(lambda: cls.dns.__exit__(None, None, None))
+        cls.addClassCleanup(lambda: cls.dns.__exit__(None, None, None))
 
         # The receiving Tern: virtual Maildirs for pref.test, inbox.test, implicit.test; STARTTLS.
         cls.receiver = Tern(config={"myhostname": "inbox.tern.test", "smtp_listen": "%s:25" % RECEIVER})
-        cls.stack.append(lambda: cls.receiver.__exit__(None, None, None))
+        cls.addClassCleanup(lambda: cls.receiver.__exit__(None, None, None))
         r = cls.receiver
         cls.vmail = os.path.join(r.root, "vmail")
         os.makedirs(cls.vmail)
@@ -122,22 +115,22 @@ class DnsRouting(unittest.TestCase):
         r.start()
 
         cls.backup = ScriptedServer(address=BACKUP, port=25)
-        cls.stack.append(cls.backup.close)
+        cls.addClassCleanup(cls.backup.close)
         cls.retry = ScriptedServer(address=RETRY, port=25,
                                    replies={"RCPT": [b"451 4.3.0 greylisted, come back later\r\n", b"250 2.1.5 ok\r\n"]})
-        cls.stack.append(cls.retry.close)
+        cls.addClassCleanup(cls.retry.close)
         cls.reject = ScriptedServer(address=REJECT, port=25,
                                     replies={"RCPT": b"550 5.1.1 <nobody@reject.test>: Recipient address rejected\r\n"})
-        cls.stack.append(cls.reject.close)
+        cls.addClassCleanup(cls.reject.close)
         cls.notls = ScriptedServer(address=NOTLS, port=25)
-        cls.stack.append(cls.notls.close)
+        cls.addClassCleanup(cls.notls.close)
         cls.fanout = [ScriptedServer(address=a, port=25) for a in FANOUT]
         for s in cls.fanout:
-            cls.stack.append(s.close)
+            cls.addClassCleanup(s.close)
 
         # The sending Tern: every non-local domain is routed through the test DNS.
         cls.sender = Tern(config=dict(SENDER, dns_nameservers="127.0.0.1:%d" % cls.dns.port))
-        cls.stack.append(lambda: cls.sender.__exit__(None, None, None))
+        cls.addClassCleanup(lambda: cls.sender.__exit__(None, None, None))
         policy = os.path.join(cls.sender.etc, "tls_policy")
         with open(policy, "w") as f:
             f.write("notls.test encrypt\nplain.test none\nunsigned.test dane\n")
@@ -145,18 +138,8 @@ class DnsRouting(unittest.TestCase):
         cls.sender.write_config(cls.sender.settings)
         cls.sender.start()
 
-    @classmethod
-    def tearDownClass(cls):
-        for undo in reversed(cls.stack):
-            undo()
-        cls.stack = []
-
-    def run(self, result=None):
-        outcome = super().run(result)
-        if result is not None and (result.failures or result.errors):
-            print("---- sender log ----\n" + self.sender.log()[-15000:])
-            print("---- receiver log ----\n" + self.receiver.log()[-5000:])
-        return outcome
+    def failure_logs(self):
+        return [("sender log", self.sender.log()[-15000:]), ("receiver log", self.receiver.log()[-5000:])]
 
     def send(self, to, subject, sender="alice@inbox.test"):
         return enqueue(self.sender, [to], sender=sender, message=message(subject, to))

@@ -35,7 +35,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ternlib import Dnsmasq, Tern, enqueue, mailq, running_as_root, wait_for  # noqa: E402
+from ternlib import Dnsmasq, LogsOnFailure, Tern, enqueue, mailq, running_as_root, wait_for  # noqa: E402
 from test_smtp import ScriptedServer  # noqa: E402
 
 MX = "127.0.11.2"          # Postfix smtpd: MX for peer.test, STARTTLS offered, no AUTH
@@ -350,7 +350,7 @@ def tearDownModule():
     PEERS.clear()
 
 
-class WithSendingTern(unittest.TestCase):
+class WithSendingTern(LogsOnFailure, unittest.TestCase):
     """One sending Tern per class, configured by `settings`; logs of every party on failure."""
     settings = {}
 
@@ -375,14 +375,9 @@ class WithSendingTern(unittest.TestCase):
     def tearDownClass(cls):
         cls.sender.__exit__(None, None, None)
 
-    def run(self, result=None):
-        problems = len(result.failures) + len(result.errors) if result is not None else 0
-        outcome = super().run(result)
-        if result is not None and len(result.failures) + len(result.errors) > problems:
-            print("---- sending tern log ----\n" + self.sender.log()[-15000:])
-            print("---- postfix maillog ----\n" + self.postfix.log()[-10000:])
-            print("---- dovecot log ----\n" + PEERS["dovecot"].log()[-3000:])
-        return outcome
+    def failure_logs(self):
+        return [("sending tern log", self.sender.log()[-15000:]), ("postfix maillog", self.postfix.log()[-10000:]),
+                ("dovecot log", PEERS["dovecot"].log()[-3000:])]
 
     def send(self, to, subject, sender="alice@peer.test"):
         return enqueue(self.sender, [to], sender=sender, message=message(subject, to, sender))
