@@ -11,6 +11,7 @@
 #include "common/check.h"
 #include "common/log/log.h"
 #include "smtp/sasl.h"
+#include "common/uv/write_now.h"
 
 namespace tern::smtp {
 namespace {
@@ -171,8 +172,11 @@ void SmtpSession::write_plain(const std::string& bytes) {
 
 void SmtpSession::write_raw(std::string bytes) {
   if (!tcp_ || bytes.empty()) return;
+  uv_buf_t now = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
+  size_t done = uv::write_now(tcp_.stream(), &now, 1);
+  if (done == bytes.size()) return;
   auto* w = new WriteRequest;
-  w->data = std::move(bytes);
+  w->data = bytes.substr(done);
   uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
   int rc = uv_write(&w->req, tcp_.stream(), &buf, 1, &SmtpSession::on_written);
   if (rc != 0) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/log/log.h"
+#include "common/uv/write_now.h"
 #include "smtpd/service.h"
 
 namespace tern::smtpd {
@@ -170,8 +171,11 @@ void Connection::send(std::string_view bytes) {
 
 void Connection::write_raw(std::string bytes) {
   if (finished_ || bytes.empty()) return;
+  uv_buf_t now = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
+  size_t done = uv::write_now(stream(), &now, 1);
+  if (done == bytes.size()) return;
   auto* w = new WriteRequest;
-  w->bytes = std::move(bytes);
+  w->bytes = bytes.substr(done);
   uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
   if (uv_write(&w->req, stream(), &buf, 1, &Connection::on_write) != 0) {
     delete w;

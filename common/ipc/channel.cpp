@@ -10,6 +10,7 @@
 
 #include "common/check.h"
 #include "common/log/log.h"
+#include "common/uv/write_now.h"
 
 namespace tern::ipc {
 namespace {
@@ -103,6 +104,9 @@ bool Channel::send(const google::protobuf::MessageLite& message) {
       uv_buf_init(request->header.data(), kFrameHeaderSize),
       uv_buf_init(request->body.data(), static_cast<unsigned>(request->body.size())),
   };
+  size_t done = uv::write_now(pipe_.stream(), bufs, 2);
+  if (done == kFrameHeaderSize + request->body.size()) return true;
+  uv::skip_written(bufs, 2, done);
   request->req.data = request.get();
   if (int rc = uv_write(&request->req, pipe_.stream(), bufs, 2, &Channel::on_write); rc < 0) {
     close_with_warning(uv_error_text("write failed", rc));

@@ -3,6 +3,7 @@
 #include "common/log/log.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -24,6 +25,9 @@ struct LoggerState {
   bool fd_owned = false;
   std::string hostname;
   std::atomic<uint64_t> dropped{0};
+  // getpid() is a system call in glibc; every line needs it, so it is read once and again in
+  // each forked child (pthread_atfork, registered by init()).
+  std::atomic<int> pid{0};
 };
 
 // The process-wide logger (see the header for why this one piece of state is global).
@@ -95,10 +99,20 @@ void emit(LoggerState& s, const char* line, size_t len) {
   }
 }
 
+void remember_pid() { state().pid.store(static_cast<int>(::getpid()), std::memory_order_relaxed); }
+
+int logged_pid(const LoggerState& s) {
+  int pid = s.pid.load(std::memory_order_relaxed);
+  return pid != 0 ? pid : static_cast<int>(::getpid());  // a line before init()
+}
+
 }  // namespace
 
 void init(std::string_view program, Sink sink, Level min_level) {
   LoggerState& s = state();
+  static const bool registered = ::pthread_atfork(nullptr, nullptr, &remember_pid) == 0;
+  (void)registered;
+  remember_pid();
   if (s.fd_owned) ::close(s.fd);
   s.program.assign(program);
   s.sink = sink;
@@ -131,7 +145,7 @@ void vwrite(Level level, const char* fmt, va_list args) {
   size_t used = 0;
   if (s.sink == Sink::kSyslog) {
     used = std::snprintf(line, sizeof(line), "<%d>tern/%s[%d]: %s", 2 * 8 + syslog_severity(level),
-                         s.program.c_str(), static_cast<int>(::getpid()), prefix(level));
+                         s.program.c_str(), logged_pid(s), prefix(level));
   } else {
     std::time_t now = std::time(nullptr);
     std::tm tm{};
@@ -139,7 +153,7 @@ void vwrite(Level level, const char* fmt, va_list args) {
     char stamp[32];
     std::strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
     used = std::snprintf(line, sizeof(line), "%s %s tern/%s[%d]: %s", stamp, s.hostname.c_str(),
-                         s.program.c_str(), static_cast<int>(::getpid()), prefix(level));
+                         s.program.c_str(), logged_pid(s), prefix(level));
   }
   if (used >= sizeof(line) - 2) used = sizeof(line) - 2;
   int n = std::vsnprintf(line + used, sizeof(line) - used - 1, fmt, args);
