@@ -32,9 +32,10 @@ std::string dsn_for(const std::string& given, char klass) {
 
 }  // namespace
 
-void QueueManager::activate(const std::string& queue_id, MessageState state) {
+void QueueManager::activate(const std::string& queue_id, MessageState state, bool first_attempt) {
   Active& m = active_[queue_id];
   m.state = std::move(state);
+  m.first_attempt = first_attempt;
   m.active_since_us = clock_.now_us();
   const auto& env = m.state.envelope;
   TERN_LOG_INFO("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)", queue_id.c_str(),
@@ -49,12 +50,25 @@ void QueueManager::route(const std::string& queue_id) {
   std::vector<uint32_t> pending;
   for (const auto& r : m.state.recipients)
     if (r.pending()) pending.push_back(r.index);
+  // Held while the recipients are asked for, so that answers given at once (below) neither
+  // start jobs before every recipient is routed nor finish the message.
+  ++m.lookups;
   for (uint32_t index : pending) resolve(queue_id, index);
+  --m.lookups;
+  if (m.lookups == 0) pump();
 }
 
 void QueueManager::resolve(const std::string& queue_id, uint32_t index) {
   Active& m = active_.at(queue_id);
   ++m.lookups;
+  // A first attempt goes where smtpd's look-up at RCPT said, moments ago.
+  const proto::Recipient& recipient = m.state.recipients[index].recipient;
+  if (m.first_attempt && recipient.resolved_size() > 0) {
+    proto::LookupReply stored;
+    *stored.mutable_resolutions() = recipient.resolved();
+    on_resolved(queue_id, index, std::move(stored));
+    return;
+  }
   proto::LookupRequest request;
   request.mutable_resolve()->set_address(m.state.recipients[index].recipient.address());
   lookup_.call(std::move(request), lookup_timeout_ms_,
@@ -147,6 +161,7 @@ void QueueManager::start_job(Job job) {
   if (job.destination.transport == "smtp") request.set_nexthop(job.destination.nexthop);
   request.set_arrival_time_us(env.arrival_time_us());
   request.set_is_bounce(env.is_bounce() || env.sender().empty());
+  request.set_first_attempt(m.first_attempt);
   for (uint32_t index : job.recipients) {
     const RecipientProgress& r = m.state.recipients[index];
     const RouteTarget& target = m.targets[index];

@@ -129,7 +129,7 @@ void QueueManager::on_wakeup(const ipc::Peer& peer, const proto::QmgrRequest& re
     // Newly accepted messages: read just those, not the whole queue.
     for (const std::string& id : request.wakeup().queue_ids()) {
       if (stopping_) break;
-      if (spool::is_valid_queue_id(id)) consider(id, false);
+      if (spool::is_valid_queue_id(id)) consider(id, false, true);
     }
     pump();
   }
@@ -166,7 +166,7 @@ void QueueManager::run_queue() {
   pump();
 }
 
-void QueueManager::consider(const std::string& queue_id, bool force) {
+void QueueManager::consider(const std::string& queue_id, bool force, bool announced) {
   if (active_.count(queue_id)) return;
   int64_t now = clock_.now_us();
   if (!force) {
@@ -186,6 +186,7 @@ void QueueManager::consider(const std::string& queue_id, bool force) {
       TERN_LOG_ERROR("%s: %s", queue_id.c_str(), moved.error().message.c_str());
     return;
   }
+  bool first_attempt = announced && parsed->statuses.empty();
   MessageState state = rebuild_state(*parsed);
   if (state.envelope.queue_id() != queue_id) state.envelope.set_queue_id(queue_id);
   int64_t due = state.next_attempt_us();
@@ -194,7 +195,7 @@ void QueueManager::consider(const std::string& queue_id, bool force) {
     return;
   }
   not_before_.erase(queue_id);
-  activate(queue_id, std::move(state));
+  activate(queue_id, std::move(state), first_attempt);
 }
 
 }  // namespace tern::qmgr

@@ -53,6 +53,9 @@ class QueueManager : public process::Service {
     bool hold_requested = false;
     bool delete_requested = false;
     bool requeue_requested = false;  // try again as soon as this attempt ends
+    // Announced by smtpd or pickup, read for the first time, nothing recorded in it: no agent
+    // can have delivered any of it before (DeliveryRequest.first_attempt).
+    bool first_attempt = false;
     std::map<uint32_t, RouteTarget> targets;  // routed recipients of this attempt
   };
   struct JobContext {
@@ -69,10 +72,11 @@ class QueueManager : public process::Service {
   void on_wakeup(const ipc::Peer& peer, const proto::QmgrRequest& request);
   void request_run(bool force);
   void run_queue();
-  void consider(const std::string& queue_id, bool force);
+  // `announced`: smtpd or pickup just wrote it and told qmgr (a wake-up with its id).
+  void consider(const std::string& queue_id, bool force, bool announced = false);
 
   // attempt.cpp
-  void activate(const std::string& queue_id, MessageState state);
+  void activate(const std::string& queue_id, MessageState state, bool first_attempt);
   void route(const std::string& queue_id);                  // every pending recipient
   void resolve(const std::string& queue_id, uint32_t index);  // one, through lookup
   void on_resolved(const std::string& queue_id, uint32_t index, Result<proto::LookupReply> reply);

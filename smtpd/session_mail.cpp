@@ -217,6 +217,7 @@ void Session::rcpt_resolved(smtp::PathCommand rcpt, std::string address, Result<
   }
   proto::Recipient* r = tx_->envelope.add_recipients();
   r->set_address(address);
+  if (facts.lookup_ok) *r->mutable_resolved() = std::move(*answer->mutable_resolutions());
   for (const smtp::EsmtpParam& p : rcpt.params) {
     if (p.keyword == "NOTIFY") r->set_notify(*smtp::parse_notify(p.value));
     if (p.keyword == "ORCPT") r->set_orcpt(p.value);
