@@ -12,6 +12,7 @@ namespace {
 
 constexpr uint64_t kLookupTimeoutMs = 10000;
 constexpr size_t kMaxWriteBacklog = 256 * 1024;  // stop reading while replies pile up
+constexpr size_t kMaxHeldInput = 64 * 1024;      // read on during a session's pause up to this
 
 struct WriteRequest {
   uv_write_t req;
@@ -99,6 +100,10 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     return;
   }
   if (nread == 0) return;
+  if (!self->reading_) {
+    self->held_input_ += static_cast<size_t>(nread);
+    self->update_reading();
+  }
   self->arm_idle_timer();
   self->received(std::string_view(buf->base, static_cast<size_t>(nread)));
 }
@@ -142,7 +147,16 @@ void Connection::arm_idle_timer() {
 void Connection::set_reading(bool reading) {
   if (reading == reading_ || finished_) return;
   reading_ = reading;
-  if (reading) {
+  held_input_ = 0;
+  update_reading();
+}
+
+void Connection::update_reading() {
+  if (finished_) return;
+  bool read = !closing_ && !write_backlog_ && (reading_ || held_input_ < kMaxHeldInput);
+  if (read == uv_reading_) return;
+  uv_reading_ = read;
+  if (read) {
     uv_read_start(stream(), &Connection::on_alloc, &Connection::on_read);
   } else {
     uv_read_stop(stream());
@@ -182,7 +196,10 @@ void Connection::write_raw(std::string bytes) {
     return;
   }
   ++writes_in_flight_;
-  if (stream()->write_queue_size > kMaxWriteBacklog) set_reading(false);
+  if (stream()->write_queue_size > kMaxWriteBacklog && !write_backlog_) {
+    write_backlog_ = true;
+    update_reading();
+  }
 }
 
 void Connection::on_write(uv_write_t* req, int status) {
@@ -196,6 +213,10 @@ void Connection::on_write(uv_write_t* req, int status) {
     self->finish();
     return;
   }
+  if (self->write_backlog_ && self->stream()->write_queue_size <= kMaxWriteBacklog / 2) {
+    self->write_backlog_ = false;
+    self->update_reading();
+  }
   if (self->closing_ && self->writes_in_flight_ == 0) self->finish();
 }
 
@@ -204,7 +225,8 @@ void Connection::close() {
   closing_ = true;
   idle_timer_.stop();
   delay_timer_.reset();
-  set_reading(false);
+  reading_ = false;
+  update_reading();
   if (tls_ != nullptr && tls_->handshake_done()) {
     std::string alert;
     tls_->shutdown(&alert);

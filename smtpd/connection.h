@@ -76,7 +76,14 @@ class Connection final : public SessionHost {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   std::unique_ptr<Session> session_;
   size_t writes_in_flight_ = 0;
+  // Reading: the session wants input (reading_), and libuv reads the socket (uv_reading_). A
+  // pause asked by the session stops libuv only once kMaxHeldInput bytes came in meanwhile:
+  // most pauses last a look-up or a commit, and a stop and a start cost two epoll_ctl calls.
+  void update_reading();
   bool reading_ = false;
+  bool uv_reading_ = false;
+  bool write_backlog_ = false;  // replies pile up unread by the client: stop reading
+  size_t held_input_ = 0;       // bytes handed to the session during its pause
   bool closing_ = false;
   bool finished_ = false;
 };

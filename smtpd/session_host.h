@@ -39,8 +39,9 @@ class SessionHost {
   virtual void send(std::string_view bytes) = 0;
   // Sends what is queued, then closes. No input is delivered afterwards.
   virtual void close() = 0;
-  // Stops (false) or resumes (true) delivering input while the session waits for a look-up
-  // or a commit: back-pressure instead of buffering.
+  // Pauses (false) or resumes (true) input while the session waits for a look-up or a commit.
+  // The host may still hand over what the client pipelines meanwhile (the session holds it
+  // unprocessed), up to a bound; beyond it the host stops reading: back-pressure.
   virtual void set_reading(bool reading) = 0;
   // After "220 Ready to start TLS" was sent: the following bytes are TLS. False when TLS is
   // not available. The host calls Session::tls_established() once the handshake is done.
