@@ -33,10 +33,18 @@ struct CommitWork {
 
 namespace {
 
-// The file's own part of the commit: contents durable, then renamed into queue/.
+// The whole commit, on a work-pool thread: contents durable, renamed into queue/, and the
+// rename durable through an fsync of queue/ shared with every other commit waiting for one.
 void write_and_publish(CommitWork& work) {
   work.result = work.writer->finish_and_sync();
   if (work.result) work.result = work.writer->publish();
+  if (!work.result) return;
+  if (auto synced = work.server->queue_sync().sync(); !synced) {
+    // Not durable, so not accepted: withdraw the file rather than deliver what the client
+    // will send again.
+    work.writer->abort();
+    work.result = std::unexpected(synced.error());
+  }
 }
 
 }  // namespace
@@ -277,9 +285,8 @@ Result<spool::QueueFileWriter> Connection::create_queue_file(const proto::Envelo
   return spool::QueueFileWriter::create(server_.spool_dirfd(), envelope.queue_id(), envelope);
 }
 
-// Writing and fsyncing the file and publishing it into queue/ run in the work pool, many at
-// once; the fsync of queue/ that makes the rename durable is shared with every other commit
-// waiting for one (group commit). Only then is the message accepted.
+// Commits run in the work pool, many at once (write_and_publish); only after one has
+// finished is its message accepted.
 void Connection::commit(spool::QueueFileWriter writer, std::function<void(Result<void>)> done) {
   auto* work = new CommitWork;
   work->req.data = work;
@@ -291,28 +298,14 @@ void Connection::commit(spool::QueueFileWriter writer, std::function<void(Result
   int rc = uv_queue_work(
       server_.loop(), &work->req,
       [](uv_work_t* req) { write_and_publish(*static_cast<CommitWork*>(req->data)); },
-      [](uv_work_t* req, int) { published(std::unique_ptr<CommitWork>(static_cast<CommitWork*>(req->data))); });
+      [](uv_work_t* req, int) { answer(std::unique_ptr<CommitWork>(static_cast<CommitWork*>(req->data))); });
   if (rc != 0) {  // no work pool: do it here
     write_and_publish(*work);
-    published(std::unique_ptr<CommitWork>(work));
+    answer(std::unique_ptr<CommitWork>(work));
   }
 }
 
-void Connection::published(std::unique_ptr<CommitWork> work) {
-  if (!work->result) return answer(std::move(work));
-  std::shared_ptr<CommitWork> shared(std::move(work));
-  shared->server->queue_sync().request([shared](Result<void> synced) {
-    if (!synced) {
-      // Not durable, so not accepted: withdraw the file rather than deliver what the client
-      // will send again.
-      shared->writer->abort();
-      shared->result = std::unexpected(synced.error());
-    }
-    answer(shared);
-  });
-}
-
-void Connection::answer(std::shared_ptr<CommitWork> w) {
+void Connection::answer(std::unique_ptr<CommitWork> w) {
   if (w->alive.lock()) {
     w->done(std::move(w->result));
   } else if (w->result) {

@@ -52,8 +52,7 @@ class Connection final : public SessionHost {
 
  private:
   uv_stream_t* stream() const;
-  static void published(std::unique_ptr<CommitWork> work);
-  static void answer(std::shared_ptr<CommitWork> work);
+  static void answer(std::unique_ptr<CommitWork> work);
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_write(uv_write_t* req, int status);

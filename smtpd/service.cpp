@@ -79,7 +79,7 @@ Result<std::unique_ptr<process::Service>> SmtpServer::create(process::ServiceCon
   auto queue_dir = spool::open_directory(dirfd, spool::kQueueDir);
   if (!queue_dir) return std::unexpected(queue_dir.error());
   server->queue_dir_ = std::move(*queue_dir);
-  server->queue_sync_ = std::make_unique<spool::DirectorySync>(context.loop, server->queue_dir_.get());
+  server->queue_sync_ = std::make_unique<spool::SharedDirectorySync>(server->queue_dir_.get());
   const std::pair<const char*, Role> roles[] = {
       {"smtp", Role::kSmtp}, {"submission", Role::kSubmission}, {"smtps", Role::kSmtps}};
   for (const auto& [name, role] : roles) {

@@ -13,7 +13,7 @@
 
 #include "common/ipc/rpc_client.h"
 #include "common/process/service.h"
-#include "common/spool/directory_sync.h"
+#include "common/spool/shared_directory_sync.h"
 #include "common/spool/file_io.h"
 #include "common/spool/queue_id.h"
 #include "common/tls/tls_session.h"
@@ -40,7 +40,8 @@ class SmtpServer : public process::Service {
   ipc::RpcClient<proto::LookupRequest, proto::LookupReply>& lookup_client() { return lookup_; }
   int spool_dirfd() const { return spool_dir_.get(); }
   // Group commit of queue/ (the rename that publishes an accepted message).
-  spool::DirectorySync& queue_sync() { return *queue_sync_; }
+  // Thread-safe: commits on the work pool share its fsyncs.
+  spool::SharedDirectorySync& queue_sync() { return *queue_sync_; }
   std::string new_queue_id() { return ids_.next(); }
   int64_t now_us() { return clock_.now_us(); }
   // A message was accepted: qmgr hears of it (ids batched per loop turn).
@@ -83,7 +84,7 @@ class SmtpServer : public process::Service {
 
   spool::UniqueFd spool_dir_;
   spool::UniqueFd queue_dir_;
-  std::unique_ptr<spool::DirectorySync> queue_sync_;
+  std::unique_ptr<spool::SharedDirectorySync> queue_sync_;
   std::vector<std::string> accepted_ids_;  // not yet told to qmgr
   uv::Timer wakeup_timer_;
   spool::SystemClock clock_;
