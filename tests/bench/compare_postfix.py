@@ -345,6 +345,7 @@ def main():
                 mta.stop()
             except Exception as e:  # keep stopping the others
                 log("stopping %s: %s" % (mta.name, e))
+        benchlib.empty_trash(os.path.join(args.work_dir, "trash"))
     findings = []
     if "tern" in instances:
         findings += log_findings("Tern", instances["tern"].log(), r"error|warning|fatal")
