@@ -102,6 +102,14 @@ void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
 void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(stream->data);
   if (self == nullptr || self->finished_) return;
+  if (nread < 0 && !self->reading_) {
+    // The end came while the session still holds input it has not processed (a pipelined
+    // batch ending in QUIT and EOF, say): read again when it resumes, and the end (which a
+    // socket reports again) comes after that input.
+    self->end_held_ = true;
+    self->update_reading();
+    return;
+  }
   if (nread < 0) {
     self->session_->on_disconnect();
     self->finish();
@@ -156,12 +164,13 @@ void Connection::set_reading(bool reading) {
   if (reading == reading_ || finished_) return;
   reading_ = reading;
   held_input_ = 0;
+  end_held_ = false;
   update_reading();
 }
 
 void Connection::update_reading() {
   if (finished_) return;
-  bool read = !closing_ && !write_backlog_ && (reading_ || held_input_ < kMaxHeldInput);
+  bool read = !closing_ && !write_backlog_ && (reading_ || (held_input_ < kMaxHeldInput && !end_held_));
   if (read == uv_reading_) return;
   uv_reading_ = read;
   if (read) {

@@ -83,6 +83,7 @@ class Connection final : public SessionHost {
   bool uv_reading_ = false;
   bool write_backlog_ = false;  // replies pile up unread by the client: stop reading
   size_t held_input_ = 0;       // bytes handed to the session during its pause
+  bool end_held_ = false;       // EOF or an error came during the pause: read again after it
   bool closing_ = false;
   bool finished_ = false;
 };
