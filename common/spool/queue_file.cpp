@@ -29,6 +29,9 @@ constexpr std::array<uint32_t, 256> kCrcTable = make_crc_table();
 
 std::unexpected<Error> bad(std::string why) { return fail(std::move(why), EBADMSG); }
 
+// Files up to this size are read whole; larger ones skip their message.
+constexpr uint64_t kWholeReadLimit = 64 * 1024;
+
 // Where each part lies, from the header and the file size.
 struct Extent {
   uint64_t envelope_offset = kQueueFileHeaderSize;
@@ -145,6 +148,13 @@ Result<ParsedQueueFile> read_queue_fd(int fd, const std::string& what) {
   if (::fstat(fd, &st) < 0) return fail_errno(what + ": stat", errno);
   if (!S_ISREG(st.st_mode)) return fail(what + ": not a regular file", EBADMSG);
   uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size <= kWholeReadLimit) {  // most files: one read instead of three
+    auto whole = pread_exact(fd, size, 0, what);
+    if (!whole) return std::unexpected(whole.error());
+    auto parsed = parse_queue_file(*whole);
+    if (!parsed) return std::unexpected(with_name(what, parsed.error()));
+    return parsed;
+  }
   auto head = pread_exact(fd, std::min<uint64_t>(size, kQueueFileHeaderSize), 0, what);
   if (!head) return std::unexpected(head.error());
   auto extent = decode_extent(*head, size);
