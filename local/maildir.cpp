@@ -1,4 +1,4 @@
-// Maildir delivery: tmp, fsync, link into new, fsync new.
+// Maildir delivery: look for an earlier copy (retries only), tmp, fsync, move into new, fsync new.
 #include "local/maildir.h"
 
 #include <dirent.h>
@@ -26,24 +26,6 @@ std::string maildir_file_name(std::string_view queue_id, uint32_t index, std::st
   return name;
 }
 
-bool maildir_has_message(int maildir_fd, const std::string& name) {
-  struct stat st;
-  if (::fstatat(maildir_fd, ("new/" + name).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
-  if (::fstatat(maildir_fd, ("cur/" + name).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return true;
-  int cur = ::openat(maildir_fd, "cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (cur < 0) return false;
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(cur), &::closedir);
-  if (!dir) {
-    ::close(cur);
-    return false;
-  }
-  std::string prefix = name + ":";
-  while (dirent* entry = ::readdir(dir.get())) {
-    if (std::string_view(entry->d_name).starts_with(prefix)) return true;
-  }
-  return false;
-}
-
 Result<void> make_directories(const std::string& path) {
   std::string sofar;
   size_t pos = 0;
@@ -63,62 +45,131 @@ Result<void> make_directories(const std::string& path) {
 
 namespace {
 
-// The usual case, a Maildir that exists: three stats instead of a mkdir per path component.
-bool has_subdirectories(int maildir_fd) {
-  for (const char* sub : {"tmp", "new", "cur"}) {
-    struct stat st;
-    if (::fstatat(maildir_fd, sub, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) return false;
-  }
-  return true;
+// getdents64 fills this much per call: a cur/ of 100,000 messages takes about a hundred.
+constexpr size_t kDirectoryBuffer = 64 * 1024;
+
+// NAME itself, or NAME with a reader's ":2,flags" info.
+bool is_copy(std::string_view entry, std::string_view name) {
+  return entry.starts_with(name) && (entry.size() == name.size() || entry[name.size()] == ':');
 }
 
-DeliveryStatus write_new(int maildir_fd, const std::string& path, const std::string& name, std::string_view bytes) {
-  std::string tmp = "tmp/" + name;
-  UniqueFd fd(::openat(maildir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd.valid()) return DeliveryStatus::from_errno("create maildir file " + path + tmp, errno);
-  auto written = spool::write_all(fd.get(), bytes, path + tmp);
-  if (written && ::fsync(fd.get()) != 0) written = fail_errno("fsync " + path + tmp, errno);
-  if (!written) {
-    ::unlinkat(maildir_fd, tmp.c_str(), 0);
-    return DeliveryStatus::from_error(written.error());
+// One pass over `dir` with getdents64 (readdir() would add an fstat and two fcntls).
+Result<bool> directory_has_copy(const std::string& dir, std::string_view name) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return false;
+    return fail_errno("open " + dir, errno);
   }
-  fd.reset();
-  std::string fresh = "new/" + name;
-  if (::linkat(maildir_fd, tmp.c_str(), maildir_fd, fresh.c_str(), 0) != 0) {
+  auto buffer = std::make_unique_for_overwrite<char[]>(kDirectoryBuffer);
+  for (;;) {
+    ssize_t n = ::getdents64(fd.get(), buffer.get(), kDirectoryBuffer);
+    if (n < 0) return fail_errno("read directory " + dir, errno);
+    if (n == 0) return false;
+    for (ssize_t pos = 0; pos < n;) {
+      const auto* entry = reinterpret_cast<const dirent64*>(buffer.get() + pos);
+      if (is_copy(entry->d_name, name)) return true;
+      pos += entry->d_reclen;
+    }
+  }
+}
+
+Result<void> make_maildir(const std::string& path) {
+  for (const char* sub : {"tmp", "new", "cur"}) {
+    if (auto made = make_directories(path + sub); !made) return made;
+  }
+  return {};
+}
+
+// tmp/NAME, created by this call (O_EXCL). A file already there was left by an attempt that
+// died; it may even be a hard link to the copy it delivered, so it is unlinked, never reused.
+Result<UniqueFd> create_tmp(const std::string& path, const std::string& tmp) {
+  for (int tries = 0; tries < 3; ++tries) {
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (fd.valid()) return fd;
     int err = errno;
-    ::unlinkat(maildir_fd, tmp.c_str(), 0);
-    if (err != EEXIST) return DeliveryStatus::from_errno("link " + path + fresh, err);
+    if (err == ENOENT) {
+      if (auto made = make_maildir(path); !made) return std::unexpected(made.error());
+    } else if (err == EEXIST) {
+      if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return fail_errno("unlink " + tmp, errno);
+    } else {
+      return fail_errno("create maildir file " + tmp, err);
+    }
   }
-  ::unlinkat(maildir_fd, tmp.c_str(), 0);
-  UniqueFd new_dir(::openat(maildir_fd, "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!new_dir.valid() || ::fsync(new_dir.get()) != 0) return DeliveryStatus::from_errno("fsync " + path + "new", errno);
-  return DeliveryStatus::sent("delivered to maildir " + path);
+  return fail("create maildir file " + tmp + ": the Maildir keeps changing", EAGAIN);
+}
+
+// tmp/NAME -> new/NAME, never over a file already there (one renameat2 instead of link and
+// unlink; spool::rename_noreplace falls back to those where the filesystem lacks the flag).
+// True when moved; false when new/NAME was there, tmp/NAME then being left for the caller.
+Result<bool> move_to_new(const std::string& path, const std::string& tmp, const std::string& fresh) {
+  for (int tries = 0; tries < 2; ++tries) {
+    if (spool::rename_noreplace(AT_FDCWD, tmp.c_str(), fresh.c_str()) == 0) return true;
+    int err = errno;
+    if (err == EEXIST) return false;
+    if (err != ENOENT || tries > 0) return fail_errno("rename " + tmp + " to " + fresh, err);
+    if (auto made = make_maildir(path); !made) return std::unexpected(made.error());  // new/ went away
+  }
+  return false;  // not reached
+}
+
+Result<void> write_synced(int fd, std::string_view bytes, const std::string& tmp) {
+  if (auto written = spool::write_all(fd, bytes, tmp); !written) return written;
+  if (::fsync(fd) != 0) return fail_errno("fsync " + tmp, errno);
+  return {};
+}
+
+Result<void> sync_directory(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return fail_errno("open " + dir, errno);
+  if (::fsync(fd.get()) != 0) return fail_errno("fsync " + dir, errno);
+  return {};
+}
+
+DeliveryStatus already_there(const std::string& path, const std::string& name) {
+  return DeliveryStatus::sent("delivered to maildir " + path + " (already there: " + name + ")");
 }
 
 }  // namespace
 
+Result<CopyIn> find_maildir_copy(const std::string& path, const std::string& name) {
+  std::string in_new = path + "new/" + name;
+  struct stat st;
+  if (::lstat(in_new.c_str(), &st) == 0) return CopyIn::kNew;
+  if (errno != ENOENT && errno != ENOTDIR) return fail_errno("stat " + in_new, errno);
+  auto in_cur = directory_has_copy(path + "cur", name);
+  if (!in_cur) return std::unexpected(in_cur.error());
+  return *in_cur ? CopyIn::kCur : CopyIn::kNowhere;
+}
+
 DeliveryStatus deliver_maildir(const std::string& path_in, const std::string& name, std::string_view bytes,
-                               int64_t size_limit) {
+                               const MaildirOptions& options) {
   std::string path = path_in;
   if (path.empty() || path.back() != '/') path.push_back('/');
-  if (size_limit > 0 && static_cast<int64_t>(bytes.size()) > size_limit) {
+  if (options.size_limit > 0 && static_cast<int64_t>(bytes.size()) > options.size_limit) {
     return DeliveryStatus::bounce("5.2.2", "message size " + std::to_string(bytes.size()) +
-                                               " exceeds mailbox_size_limit " + std::to_string(size_limit));
+                                               " exceeds mailbox_size_limit " + std::to_string(options.size_limit));
   }
-  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir.valid() || !has_subdirectories(dir.get())) {
-    for (const char* sub : {"tmp", "new", "cur"}) {
-      if (auto made = make_directories(path + sub); !made) {
-        return DeliveryStatus::from_error(made.error());
+  if (options.may_exist) {
+    auto found = find_maildir_copy(path, name);
+    if (!found) return DeliveryStatus::from_error(found.error());
+    if (*found != CopyIn::kNowhere) {
+      if (auto synced = sync_directory(path + (*found == CopyIn::kNew ? "new" : "cur")); !synced) {
+        return DeliveryStatus::from_error(synced.error());
       }
+      return already_there(path, name);
     }
-    dir.reset(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   }
-  if (!dir.valid()) return DeliveryStatus::from_errno("open maildir " + path, errno);
-  if (maildir_has_message(dir.get(), name)) {
-    return DeliveryStatus::sent("delivered to maildir " + path + " (already there: " + name + ")");
-  }
-  return write_new(dir.get(), path, name, bytes);
+  std::string tmp = path + "tmp/" + name;
+  auto fd = create_tmp(path, tmp);
+  if (!fd) return DeliveryStatus::from_error(fd.error());
+  auto written = write_synced(fd->get(), bytes, tmp);
+  fd->reset();
+  auto moved = written ? move_to_new(path, tmp, path + "new/" + name) : Result<bool>(std::unexpected(written.error()));
+  if (!moved || !*moved) ::unlink(tmp.c_str());
+  if (!moved) return DeliveryStatus::from_error(moved.error());
+  // Also when new/NAME was there: the attempt that made it may have died before this sync.
+  if (auto synced = sync_directory(path + "new"); !synced) return DeliveryStatus::from_error(synced.error());
+  return *moved ? DeliveryStatus::sent("delivered to maildir " + path) : already_there(path, name);
 }
 
 }  // namespace tern::local

@@ -35,8 +35,10 @@ void deliver_in_pool(uv_loop_t* loop, std::shared_ptr<const config::Config> conf
   work->req.data = work;
   work->config = std::move(config);
   work->job = std::move(job);
+  work->job.keep_ids = true;
   work->done = std::move(done);
-  if (uv_queue_work(loop, &work->req, run, after) != 0) {  // no work pool: deliver here
+  if (uv_queue_work(loop, &work->req, run, after) != 0) {  // no work pool: deliver here, as root after
+    work->job.keep_ids = false;
     run(&work->req);
     after(&work->req, 0);
   }

@@ -4,8 +4,14 @@
 //
 // Only deliveries that run no program and take no mailbox lock qualify: a virtual recipient
 // whose mailbox is a Maildir (ends in "/"). Its file operations run under the mailbox owner's
-// ids, switched for the calling thread alone (identity.h), so nothing else in local changes
+// ids, switched for the calling thread alone (thread_ids.h), so nothing else in local changes
 // identity. Everything else (aliases, commands, files, mbox and its locks) stays in a child.
+//
+// A pool thread keeps the last owner's ids after a job (RecipientJob::keep_ids): each job
+// becomes root to read its queue file and then the owner it needs, which for the usual single
+// virtual owner costs two setresuid calls and nothing else. Nothing else in local runs on the
+// work pool (no uv_fs_*, uv_getaddrinfo or other uv_queue_work), so no other work can find a
+// pool thread that is not root; anything added there must ask ThreadIds for the ids it needs.
 #pragma once
 
 #include <uv.h>

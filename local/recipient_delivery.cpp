@@ -1,18 +1,15 @@
 // deliver_recipient(): queue file -> loop check -> targets -> one RecipientResult.
 #include "local/recipient_delivery.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cctype>
 
-#include "common/spool/file_io.h"
 #include "common/spool/layout.h"
-#include "common/spool/queue_file.h"
 #include "common/tables/table_name.h"
 #include "local/alias_tables.h"
 #include "local/message.h"
+#include "local/queued_message.h"
 #include "local/targets.h"
+#include "local/thread_ids.h"
 
 namespace tern::local {
 namespace {
@@ -63,29 +60,31 @@ bool safe_queue_id(const std::string& queue_id) {
 
 proto::RecipientResult deliver_recipient(const config::Config& config, const RecipientJob& job) {
   if (!safe_queue_id(job.queue_id)) return result_of(job, DeliveryStatus::defer("4.3.0", "bad queue id"));
-  std::string what = std::string(spool::kQueueDir) + "/" + job.queue_id;
-  spool::UniqueFd fd(::open(what.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) return result_of(job, DeliveryStatus::from_errno("open " + what, errno));
-  auto parsed = spool::read_queue_fd(fd.get(), what);
-  if (!parsed) return result_of(job, DeliveryStatus::from_error(parsed.error()));
-  auto bytes = spool::pread_exact(fd.get(), parsed->message_length, parsed->message_offset, what);
-  if (!bytes) return result_of(job, DeliveryStatus::from_error(bytes.error()));
-  fd.reset();
+  // The spool and the tables are root's to read. A pool thread that keeps a mailbox owner's
+  // ids needs only the uid back; a delivery child goes on to create files as root.
+  ThreadIds& ids = ThreadIds::current();
+  if (auto root = job.keep_ids ? ids.become_root_uid() : ids.become_root(); !root) {
+    return result_of(job, DeliveryStatus::defer("4.3.0", root.error().message));
+  }
+  auto queued = read_queued_message(std::string(spool::kQueueDir) + "/" + job.queue_id);
+  if (!queued) return result_of(job, DeliveryStatus::from_error(queued.error()));
 
   const std::string& address = job.recipient.address();
-  std::string message = to_unix_line_ends(*bytes);
-  bytes->clear();
+  std::string message = to_unix_line_ends(queued->message());
+  queued->bytes = std::string();
   if (has_delivered_to(message, address)) {
     return result_of(job, DeliveryStatus::bounce("5.4.6", "mail forwarding loop for " + address));
   }
   DeliveryContext ctx{config};
   ctx.queue_id = job.queue_id;
   ctx.index = job.recipient.index();
-  ctx.sender = parsed->envelope.sender();
+  ctx.sender = queued->envelope.sender();
   ctx.recipient = address;
   ctx.original = job.recipient.original().empty() ? address : job.recipient.original();
   ctx.content = prepend_trace_headers(message, ctx.sender, address);
-  ctx.arrival_seconds = parsed->envelope.arrival_time_us() / 1000000;
+  ctx.arrival_seconds = queued->envelope.arrival_time_us() / 1000000;
+  ctx.first_attempt = job.first_attempt;
+  ctx.keep_ids = job.keep_ids;
   message.clear();
 
   if (job.is_virtual) return result_of(job, deliver_to_virtual(ctx, job.recipient.mailbox()));

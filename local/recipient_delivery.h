@@ -1,5 +1,6 @@
 // deliver_recipient(): everything local does for one recipient of one DeliveryRequest, run in
-// a delivery child (delivery_child.h) as root. Reads the message from queue/<queue_id> (the
+// a delivery child (delivery_child.h) or on a work-pool thread (pooled_delivery.h); it becomes
+// root itself to read the spool. Reads the message from queue/<queue_id> (the
 // request supplies names only: the sender and the bytes come from the queue file), refuses a
 // forwarding loop (a Delivered-To: for this recipient already in the header: 5.4.6), prepends
 // Return-Path: and Delivered-To:, then delivers: a virtual mailbox, or for a local recipient
@@ -21,6 +22,12 @@ struct RecipientJob {
   std::string queue_id;
   proto::DeliveryRecipient recipient;
   bool is_virtual = false;
+  // DeliveryRequest.first_attempt: no earlier attempt can have delivered this recipient, so
+  // a Maildir delivery need not look for the copy such an attempt would have left.
+  bool first_attempt = false;
+  // Leave the thread as the mailbox owner afterwards (a work-pool thread, thread_ids.h); a
+  // delivery child goes back to root after each target.
+  bool keep_ids = false;
 };
 
 proto::RecipientResult deliver_recipient(const config::Config& config, const RecipientJob& job);

@@ -67,7 +67,7 @@ void LocalDelivery::on_request(const ipc::Peer& peer, proto::DeliveryRequest req
     }
     pending.reply.add_results()->set_index(r.index());
     ++pending.remaining;
-    Job job{id, i, RecipientJob{request.queue_id(), r, r.virtual_mailbox()}};
+    Job job{id, i, RecipientJob{request.queue_id(), r, r.virtual_mailbox(), request.first_attempt()}};
     (poolable(job.work) ? pool_waiting_ : waiting_).push_back(std::move(job));
   }
   if (pending.remaining == 0) {

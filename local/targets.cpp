@@ -14,6 +14,7 @@
 #include "local/identity.h"
 #include "local/maildir.h"
 #include "local/mbox.h"
+#include "local/thread_ids.h"
 #include "local/virtual_owner.h"
 
 namespace tern::local {
@@ -41,9 +42,14 @@ std::string local_of(const std::string& address) {
 // Delivers the context's message as `ids` into `path`: a Maildir when it ends in '/'.
 DeliveryStatus deliver_as(const DeliveryContext& ctx, uid_t uid, gid_t gid, const std::string& path,
                           int64_t size_limit, bool dotlock_may_fail) {
-  EffectiveIds ids;
+  EffectiveIds ids(ctx.keep_ids ? EffectiveIds::After::kKeep : EffectiveIds::After::kRestoreRoot);
   if (auto became = ids.become(uid, gid); !became) return DeliveryStatus::defer("4.3.0", became.error().message);
-  if (!path.empty() && path.back() == '/') return deliver_maildir(path, maildir_name(ctx), ctx.content, size_limit);
+  if (!path.empty() && path.back() == '/') {
+    MaildirOptions options;
+    options.size_limit = size_limit;
+    options.may_exist = !ctx.first_attempt;
+    return deliver_maildir(path, maildir_name(ctx), ctx.content, options);
+  }
   MboxOptions options;
   options.size_limit = size_limit;
   options.dotlock_may_fail = dotlock_may_fail;
@@ -66,7 +72,7 @@ DeliveryStatus deliver_to_user(const DeliveryContext& ctx, const std::string& us
   // and its lock are made as root, and the file is given to the user.
   MboxOptions options;
   options.size_limit = limit;
-  if (process::running_as_root()) {
+  if (ThreadIds::current().privileged()) {
     options.owner_uid = ids->uid;
     options.owner_gid = ids->gid;
   }

@@ -1,4 +1,5 @@
-// Delivery to each kind of target, in a delivery child (as root, switching ids per target):
+// Delivery to each kind of target, in a delivery child (as root, switching ids per target) or,
+// for a virtual Maildir, on a work-pool thread (which keeps the owner's ids: ctx.keep_ids):
 //   deliver_to_user      a system user: home_mailbox (Maildir if it ends in '/', else an mbox
 //                        file under the home directory) as the user, or the mbox
 //                        mail_spool_directory/USER (created by root, owned by the user)
@@ -28,6 +29,8 @@ struct DeliveryContext {
   std::string original;      // the envelope recipient it came from
   std::string content;       // the message with Return-Path: and Delivered-To:, LF line ends
   int64_t arrival_seconds = 0;
+  bool first_attempt = false;  // RecipientJob::first_attempt: no earlier copy to look for
+  bool keep_ids = false;       // RecipientJob::keep_ids: stay the mailbox owner afterwards
 };
 
 DeliveryStatus deliver_to_user(const DeliveryContext& ctx, const std::string& user);

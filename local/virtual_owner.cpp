@@ -13,6 +13,7 @@
 #include "common/tables/table.h"
 #include "common/tables/table_name.h"
 #include "local/alias_tables.h"
+#include "local/thread_ids.h"
 
 namespace tern::local {
 namespace {
@@ -54,15 +55,18 @@ Result<std::optional<long>> map_id(const config::Config& config, const char* par
 }  // namespace
 
 Result<VirtualOwner> virtual_owner(const config::Config& config, const std::string& address) {
-  std::string base = config.get("virtual_mailbox_base");
-  struct stat st{};
-  if (::stat(base.c_str(), &st) != 0) return fail_errno("virtual_mailbox_base " + base, errno);
   auto uid = map_id(config, "virtual_uid_maps", address);
   if (!uid) return std::unexpected(uid.error());
   auto gid = map_id(config, "virtual_gid_maps", address);
   if (!gid) return std::unexpected(gid.error());
+  struct stat st{};
+  if (!uid->has_value() || !gid->has_value()) {  // the base's owner fills in what the maps leave
+    std::string base = config.get("virtual_mailbox_base");
+    if (::stat(base.c_str(), &st) != 0) return fail_errno("virtual_mailbox_base " + base, errno);
+  }
   VirtualOwner owner{static_cast<uid_t>(uid->value_or(st.st_uid)), static_cast<gid_t>(gid->value_or(st.st_gid))};
-  if (::geteuid() == 0 && (owner.uid == 0 || static_cast<int64_t>(owner.uid) < config.get_int("virtual_minimum_uid"))) {
+  if (ThreadIds::current().privileged() &&
+      (owner.uid == 0 || static_cast<int64_t>(owner.uid) < config.get_int("virtual_minimum_uid"))) {
     return fail("virtual mailbox uid " + std::to_string(owner.uid) + " is below virtual_minimum_uid");
   }
   return owner;
