@@ -1,4 +1,5 @@
-// Maildir delivery: look for an earlier copy (retries only), tmp, fsync, move into new, fsync new.
+// Maildir delivery: look for an earlier copy (retries only), an unnamed file in new/ (or one in
+// tmp/ where the file system cannot), fsync, give it its name in new/, fsync new/.
 #include "local/maildir.h"
 
 #include <dirent.h>
@@ -8,6 +9,8 @@
 
 #include <cerrno>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "common/spool/file_io.h"
 
@@ -129,6 +132,33 @@ DeliveryStatus already_there(const std::string& path, const std::string& name) {
   return DeliveryStatus::sent("delivered to maildir " + path + " (already there: " + name + ")");
 }
 
+// The file without a name (O_TMPFILE in new/), written and fsynced, then given its name in
+// new/ with one link: no reader ever sees it unfinished, as with tmp/, but tmp/ is not touched,
+// so its entry need not be made, fsynced and removed (one disk write and two calls fewer per
+// message). True when linked, false when new/NAME was there; nullopt where the file system or
+// a missing /proc cannot do it, and the caller goes through tmp/.
+std::optional<Result<bool>> write_unnamed_into_new(const std::string& path, const std::string& fresh,
+                                                   std::string_view bytes) {
+  std::string new_dir = path + "new";
+  UniqueFd fd(::open(new_dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+  if (!fd.valid() && errno == ENOENT) {
+    if (auto made = make_maildir(path); !made) return Result<bool>(std::unexpected(made.error()));
+    fd.reset(::open(new_dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+  }
+  if (!fd.valid()) {
+    if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return std::nullopt;
+    return Result<bool>(fail_errno("create maildir file in " + new_dir, errno));
+  }
+  if (auto written = write_synced(fd.get(), bytes, new_dir + " (unnamed file)"); !written) {
+    return Result<bool>(std::unexpected(written.error()));
+  }
+  std::string self = "/proc/self/fd/" + std::to_string(fd.get());
+  if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, fresh.c_str(), AT_SYMLINK_FOLLOW) == 0) return Result<bool>(true);
+  if (errno == EEXIST) return Result<bool>(false);
+  if (errno == ENOENT && ::access("/proc/self/fd", F_OK) != 0) return std::nullopt;  // no /proc
+  return Result<bool>(fail_errno("link " + fresh, errno));
+}
+
 }  // namespace
 
 Result<CopyIn> find_maildir_copy(const std::string& path, const std::string& name) {
@@ -159,12 +189,19 @@ DeliveryStatus deliver_maildir(const std::string& path_in, const std::string& na
       return already_there(path, name);
     }
   }
+  std::string fresh = path + "new/" + name;
+  if (auto linked = options.through_tmp ? std::nullopt : write_unnamed_into_new(path, fresh, bytes)) {
+    if (!*linked) return DeliveryStatus::from_error(linked->error());
+    // Also when new/NAME was there: the attempt that made it may have died before this sync.
+    if (auto synced = sync_directory(path + "new"); !synced) return DeliveryStatus::from_error(synced.error());
+    return **linked ? DeliveryStatus::sent("delivered to maildir " + path) : already_there(path, name);
+  }
   std::string tmp = path + "tmp/" + name;
   auto fd = create_tmp(path, tmp);
   if (!fd) return DeliveryStatus::from_error(fd.error());
   auto written = write_synced(fd->get(), bytes, tmp);
   fd->reset();
-  auto moved = written ? move_to_new(path, tmp, path + "new/" + name) : Result<bool>(std::unexpected(written.error()));
+  auto moved = written ? move_to_new(path, tmp, fresh) : Result<bool>(std::unexpected(written.error()));
   if (!moved || !*moved) ::unlink(tmp.c_str());
   if (!moved) return DeliveryStatus::from_error(moved.error());
   // Also when new/NAME was there: the attempt that made it may have died before this sync.

@@ -47,6 +47,9 @@ Result<CopyIn> find_maildir_copy(const std::string& path, const std::string& nam
 struct MaildirOptions {
   int64_t size_limit = 0;  // 0: none; over it -> BOUNCED 5.2.2
   bool may_exist = true;   // an earlier attempt may have delivered NAME: look for it first
+  // Write the file in tmp/ and move it, as on a file system without O_TMPFILE (the tests of
+  // that path set it); otherwise the file is made unnamed in new/ and linked there.
+  bool through_tmp = false;
 };
 
 // Delivers `bytes` into the Maildir at `path` (a directory; a trailing '/' is fine) under

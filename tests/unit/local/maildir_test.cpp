@@ -96,7 +96,7 @@ TEST_SUITE("local.maildir") {
     }
   }
 
-  TEST_CASE("a file an earlier attempt left in tmp/ is replaced, never written through") {
+  TEST_CASE("a file an earlier attempt left in tmp/ is never written through") {
     struct Row { const char* name; bool linked; bool may_exist; const char* want_new; };
     const Row rows[] = {
         // died while writing: a partial file, linked nowhere
@@ -120,11 +120,41 @@ TEST_SUITE("local.maildir") {
       CHECK(deliver_maildir(md, "N1", "second\n", {.may_exist = row.may_exist}).delivered());
       CHECK(slurp(md + "new/N1") == row.want_new);
       CHECK(count(md + "new") == 1);
+      // The new copy is written as an unnamed file in new/: what tmp/ holds stays as it was
+      // (Maildir readers remove old files from tmp/).
+      CHECK(slurp(md + "tmp/N1") == (row.linked ? "first\n" : "par"));
+    }
+  }
+
+  TEST_CASE("through tmp/: a file an earlier attempt left there is replaced, never written through") {
+    struct Row { const char* name; bool linked; bool may_exist; const char* want_new; };
+    const Row rows[] = {
+        // died while writing: a partial file, linked nowhere
+        {"partial", false, true, "second\n"},
+        {"partial, first attempt", false, false, "second\n"},
+        // died between link and unlink: tmp/N1 is new/N1's inode
+        {"linked to new/", true, true, "first\n"},
+        {"linked to new/, first attempt", true, false, "first\n"},
+    };
+    for (const Row& row : rows) {
+      INFO("row: ", std::string(row.name));
+      TempDir tmp;
+      std::string md = tmp.path + "/";
+      if (row.linked) {
+        REQUIRE(deliver_maildir(md, "N1", "first\n", {}).delivered());
+        REQUIRE(::link((md + "new/N1").c_str(), (md + "tmp/N1").c_str()) == 0);
+      } else {
+        for (const char* sub : {"tmp", "new", "cur"}) std::filesystem::create_directories(md + sub);
+        std::ofstream(md + "tmp/N1") << "par";
+      }
+      CHECK(deliver_maildir(md, "N1", "second\n", {.may_exist = row.may_exist, .through_tmp = true}).delivered());
+      CHECK(slurp(md + "new/N1") == row.want_new);
+      CHECK(count(md + "new") == 1);
       CHECK(count(md + "tmp") == (row.linked && row.may_exist ? 1u : 0u));  // a found copy returns at once
     }
   }
 
-  TEST_CASE("missing parts of an existing Maildir are made again") {
+  TEST_CASE("a Maildir that lost new/ or tmp/ still takes mail") {
     for (const char* gone : {"tmp", "new"}) {
       INFO("gone: ", std::string(gone));
       TempDir tmp;
@@ -133,7 +163,7 @@ TEST_SUITE("local.maildir") {
       std::filesystem::remove(md + gone);
       CHECK(deliver_maildir(md, "N1", "hi\n", {.may_exist = false}).delivered());
       CHECK(slurp(md + "new/N1") == "hi\n");
-      CHECK(count(md + "tmp") == 0);
+      CHECK(count(md + "new") == 1);
     }
   }
 
