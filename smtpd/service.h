@@ -39,6 +39,8 @@ class SmtpServer : public process::Service {
   static constexpr size_t kReadBufferSize = 64 * 1024;
   ipc::RpcClient<proto::LookupRequest, proto::LookupReply>& lookup_client() { return lookup_; }
   int spool_dirfd() const { return spool_dir_.get(); }
+  // Queue files may be written unnamed and linked into queue/ (/proc/self/fd is there).
+  bool unnamed_queue_files() const { return unnamed_queue_files_; }
   // Group commit of queue/ (the rename that publishes an accepted message).
   // Thread-safe: commits on the work pool share its fsyncs.
   spool::SharedDirectorySync& queue_sync() { return *queue_sync_; }
@@ -84,6 +86,7 @@ class SmtpServer : public process::Service {
 
   spool::UniqueFd spool_dir_;
   spool::UniqueFd queue_dir_;
+  bool unnamed_queue_files_ = false;
   std::unique_ptr<spool::SharedDirectorySync> queue_sync_;
   std::vector<std::string> accepted_ids_;  // not yet told to qmgr
   uv::Timer wakeup_timer_;

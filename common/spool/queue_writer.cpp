@@ -43,23 +43,30 @@ Result<void> sync_directory(int dirfd) {
 }
 
 Result<QueueFileWriter> QueueFileWriter::create(int spool_dirfd, std::string queue_id,
-                                                const proto::Envelope& envelope) {
+                                                const proto::Envelope& envelope, bool unnamed) {
   if (!is_valid_queue_id(queue_id)) return fail("invalid queue id '" + queue_id + "'", EINVAL);
   std::string envelope_bytes = envelope.SerializeAsString();
   if (envelope_bytes.size() > kMaxEnvelopeBytes)
     return fail(queue_id + ": envelope too large", E2BIG);
+  std::string header = encode_queue_header(kUncommittedLength, envelope_bytes);
+  if (unnamed) {
+    int fd = ::openat(spool_dirfd, kQueueDir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0) return QueueFileWriter(spool_dirfd, std::move(queue_id), UniqueFd(fd), true, std::move(header));
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+      return fail_errno(std::string(kQueueDir) + ": create a file", errno);
+  }
   std::string path = std::string(kIncomingDir) + "/" + queue_id;
   int fd = ::openat(spool_dirfd, path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return fail_errno(path + ": create", errno);
-  return QueueFileWriter(spool_dirfd, std::move(queue_id), UniqueFd(fd),
-                         encode_queue_header(kUncommittedLength, envelope_bytes));
+  return QueueFileWriter(spool_dirfd, std::move(queue_id), UniqueFd(fd), false, std::move(header));
 }
 
-QueueFileWriter::QueueFileWriter(int spool_dirfd, std::string queue_id, UniqueFd fd,
+QueueFileWriter::QueueFileWriter(int spool_dirfd, std::string queue_id, UniqueFd fd, bool unnamed,
                                  std::string header)
     : spool_dirfd_(spool_dirfd),
       queue_id_(std::move(queue_id)),
       fd_(std::move(fd)),
+      unnamed_(unnamed),
       buffer_(std::move(header)) {
   buffer_.reserve(kBufferSize + kQueueFileTrailer.size());
 }
@@ -68,6 +75,7 @@ QueueFileWriter::QueueFileWriter(QueueFileWriter&& other) noexcept
     : spool_dirfd_(other.spool_dirfd_),
       queue_id_(std::move(other.queue_id_)),
       fd_(std::move(other.fd_)),
+      unnamed_(other.unnamed_),
       state_(std::exchange(other.state_, State::kMovedFrom)),
       buffer_(std::move(other.buffer_)),
       written_(other.written_),
@@ -82,13 +90,17 @@ std::string QueueFileWriter::incoming_path() const {
   return std::string(kIncomingDir) + "/" + queue_id_;
 }
 
+std::string QueueFileWriter::file_name() const {
+  return unnamed_ ? queue_path() + " (unnamed until linked)" : incoming_path();
+}
+
 std::string QueueFileWriter::queue_path() const {
   return std::string(kQueueDir) + "/" + queue_id_;
 }
 
 std::unexpected<Error> QueueFileWriter::fail_and_discard(Error error) {
-  fd_.reset();
-  ::unlinkat(spool_dirfd_, incoming_path().c_str(), 0);
+  fd_.reset();  // an unnamed file goes with its last descriptor
+  if (!unnamed_) ::unlinkat(spool_dirfd_, incoming_path().c_str(), 0);
   error_ = error;
   state_ = State::kFailed;
   return std::unexpected(std::move(error));
@@ -103,7 +115,7 @@ Result<void> QueueFileWriter::append(std::string_view bytes) {
     return {};
   }
   // A large piece goes out together with what is pending, without being copied.
-  if (auto r = writev_all(fd_.get(), buffer_, bytes, incoming_path()); !r)
+  if (auto r = writev_all(fd_.get(), buffer_, bytes, file_name()); !r)
     return fail_and_discard(r.error());
   written_ += buffer_.size() + bytes.size();
   buffer_.clear();
@@ -120,17 +132,17 @@ Result<void> QueueFileWriter::finish_and_sync() {
   // there and the whole file is one write.
   const bool header_pending = written_ == 0;
   if (header_pending) buffer_.replace(kMessageLengthOffset, sizeof length, length, sizeof length);
-  Result<void> r = write_all(fd_.get(), buffer_, incoming_path());
+  Result<void> r = write_all(fd_.get(), buffer_, file_name());
   if (r && !header_pending) {
     r = pwrite_all(fd_.get(), std::string_view(length, sizeof length), kMessageLengthOffset,
-                   incoming_path());
+                   file_name());
   }
   if (!r) return fail_and_discard(r.error());
   written_ += buffer_.size();
   buffer_ = std::string();
   if (::fsync(fd_.get()) < 0)
-    return fail_and_discard(Error::from_errno(incoming_path() + ": fsync", errno));
-  fd_.reset();
+    return fail_and_discard(Error::from_errno(file_name() + ": fsync", errno));
+  if (!unnamed_) fd_.reset();  // an unnamed file is linked through its descriptor
   state_ = State::kSynced;
   return {};
 }
@@ -138,9 +150,16 @@ Result<void> QueueFileWriter::finish_and_sync() {
 Result<void> QueueFileWriter::publish() {
   if (state_ == State::kFailed) return std::unexpected(*error_);
   TERN_CHECK(state_ == State::kSynced);
-  if (rename_noreplace(spool_dirfd_, incoming_path().c_str(), queue_path().c_str()) < 0)
+  if (unnamed_) {
+    // linkat(AT_EMPTY_PATH) would need CAP_DAC_READ_SEARCH; the /proc name needs nothing.
+    std::string self = "/proc/self/fd/" + std::to_string(fd_.get());
+    if (::linkat(AT_FDCWD, self.c_str(), spool_dirfd_, queue_path().c_str(), AT_SYMLINK_FOLLOW) < 0)
+      return fail_and_discard(Error::from_errno(queue_path() + ": link", errno));
+    fd_.reset();
+  } else if (rename_noreplace(spool_dirfd_, incoming_path().c_str(), queue_path().c_str()) < 0) {
     return fail_and_discard(
         Error::from_errno(incoming_path() + ": rename to " + queue_path(), errno));
+  }
   state_ = State::kPublished;
   return {};
 }
@@ -168,7 +187,7 @@ void QueueFileWriter::abort() {
     case State::kWriting:
     case State::kSynced:
       fd_.reset();
-      ::unlinkat(spool_dirfd_, incoming_path().c_str(), 0);
+      if (!unnamed_) ::unlinkat(spool_dirfd_, incoming_path().c_str(), 0);
       break;
     case State::kPublished:
       ::unlinkat(spool_dirfd_, queue_path().c_str(), 0);

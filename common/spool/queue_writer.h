@@ -2,15 +2,20 @@
 // STYLE.md §8). Used by smtpd (and the maildrop pickup) on its loop thread, or in the libuv
 // work pool for the blocking calls; one writer is used from one thread at a time.
 //
-//   create()           open incoming/<id> with O_CREAT|O_EXCL, mode 0600
+//   create()           open incoming/<id> with O_CREAT|O_EXCL, mode 0600 -- or, when asked
+//                      (`unnamed`), a file without a name in queue/ (O_TMPFILE)
 //   append()*          message bytes, buffered and written in large pieces
 //   finish_and_sync()  trailer, message length into the header, fsync(file)
-//   publish()          renameat2(incoming/<id> -> queue/<id>, RENAME_NOREPLACE)
+//   publish()          renameat2(incoming/<id> -> queue/<id>, RENAME_NOREPLACE), or for an
+//                      unnamed file a link to queue/<id> (through /proc/self/fd)
 //   sync_directory()   fsync(queue/) — may be shared by several writers (group commit)
 //   commit()           the three above, in order; only after it returns may smtpd say 250
 //
 // A small message costs one write (header, envelope, body and trailer together, the length
-// already filled in), one fsync, one rename and the directory's open+fsync+close.
+// already filled in), one fsync, one rename (or link) and a share of the directory's fsync.
+// An unnamed file is never seen unfinished either, and incoming/ is not touched: no entry to
+// make there, for the file's fsync to write out (a new file's fsync on ext4 also writes its
+// directory) and then to rename away.
 //
 // Errors carry errno: ENOSPC/EDQUOT (or EFBIG) from a write mean a full disk and must be
 // answered 452 4.3.1; EEXIST means the queue id is already taken. Any failure before the file is
@@ -40,8 +45,10 @@ class QueueFileWriter {
   // Body bytes are held until this many are pending, then written in one call.
   static constexpr size_t kBufferSize = 256 * 1024;
 
+  // `unnamed`: make the file in queue/ without a name (needs /proc/self/fd, which the caller
+  // checks once); where the file system has no O_TMPFILE, incoming/ is used all the same.
   static Result<QueueFileWriter> create(int spool_dirfd, std::string queue_id,
-                                        const proto::Envelope& envelope);
+                                        const proto::Envelope& envelope, bool unnamed = false);
 
   QueueFileWriter(QueueFileWriter&& other) noexcept;
   QueueFileWriter& operator=(QueueFileWriter&&) = delete;
@@ -63,16 +70,18 @@ class QueueFileWriter {
  private:
   enum class State { kWriting, kSynced, kPublished, kCommitted, kFailed, kAborted, kMovedFrom };
 
-  QueueFileWriter(int spool_dirfd, std::string queue_id, UniqueFd fd, std::string header);
+  QueueFileWriter(int spool_dirfd, std::string queue_id, UniqueFd fd, bool unnamed, std::string header);
   Result<void> flush();
   // Unlinks incoming/<id>, closes the file, remembers the error and returns it.
   std::unexpected<Error> fail_and_discard(Error error);
   std::string incoming_path() const;
+  std::string file_name() const;  // for messages: where the file being written is
   std::string queue_path() const;
 
   int spool_dirfd_ = -1;
   std::string queue_id_;
   UniqueFd fd_;
+  bool unnamed_ = false;         // O_TMPFILE in queue/: no incoming/<id>; fd_ kept until linked
   State state_ = State::kWriting;
   std::string buffer_;           // bytes not yet written, starting at file offset written_
   uint64_t written_ = 0;         // bytes already in the file

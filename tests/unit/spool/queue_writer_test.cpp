@@ -147,12 +147,13 @@ TEST_SUITE("spool.writer") {
         {"abort after publish withdraws it", 3, true},
     };
     Ids ids;
+    for (bool unnamed : {false, true})
     for (const Row& row : rows) {
-      INFO("row: ", row.name);
+      INFO("row: ", row.name, unnamed ? ", unnamed" : "");
       TempSpool spool;
       const std::string id = ids.next();
       {
-        auto w = QueueFileWriter::create(spool.fd(), id, envelope_for(id));
+        auto w = QueueFileWriter::create(spool.fd(), id, envelope_for(id), unnamed);
         REQUIRE(w.has_value());
         if (row.steps >= 1)
           REQUIRE(w->append(body_of_size(QueueFileWriter::kBufferSize * 2)).has_value());
@@ -166,6 +167,40 @@ TEST_SUITE("spool.writer") {
       CHECK(spool.names("incoming").empty());
       CHECK(spool.names("queue").empty());
     }
+  }
+
+  TEST_CASE("an unnamed file shows in queue/ only once published, and never in incoming/") {
+    TempSpool spool;
+    Ids ids;
+    const std::string id = ids.next();
+    const std::string body = body_of_size(QueueFileWriter::kBufferSize + 100);
+    auto w = QueueFileWriter::create(spool.fd(), id, envelope_for(id), true);
+    REQUIRE(w.has_value());
+    REQUIRE(w->append(body).has_value());
+    REQUIRE(w->finish_and_sync().has_value());
+    CHECK(spool.names("queue").empty());
+    CHECK(spool.names("incoming").empty());
+    REQUIRE(w->publish().has_value());
+    CHECK(spool.names("queue") == Names{id});
+    CHECK(spool.names("incoming").empty());
+    check_queued_file(spool, id, body);
+  }
+
+  TEST_CASE("an unnamed file is not published over a queue file with its name") {
+    TempSpool spool;
+    Ids ids;
+    const std::string id = ids.next();
+    auto first = QueueFileWriter::create(spool.fd(), id, envelope_for(id), true);
+    REQUIRE(first.has_value());
+    REQUIRE(first->append("first\r\n").has_value());
+    REQUIRE(first->commit().has_value());
+    auto second = QueueFileWriter::create(spool.fd(), id, envelope_for(id), true);
+    REQUIRE(second.has_value());
+    REQUIRE(second->append("second\r\n").has_value());
+    auto r = second->commit();
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == EEXIST);
+    check_queued_file(spool, id, "first\r\n");
   }
 
   TEST_CASE("group commit: several files share one directory fsync") {
