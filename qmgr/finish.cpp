@@ -205,10 +205,10 @@ void QueueManager::remove_message(const std::string& queue_id, std::string_view 
     return;
   }
   TERN_LOG_INFO("%s: removed", queue_id.c_str());
-  // Every recipient is already done: the unlink need not be durable before qmgr goes on (a
-  // crash that undoes it delivers the message again, and deliveries are idempotent), but one
-  // shared fsync soon after keeps that window short.
-  if (queued) queue_sync_->request(nullptr);
+  // Every recipient is already done: the unlink need not be durable before qmgr goes on. A
+  // crash that undoes it delivers the message again (local deliveries are idempotent). The
+  // next commit's fsync writes queue/ out with it, or the kernel within its writeback
+  // interval when no mail comes in; Postfix does not sync its removals either.
 }
 
 }  // namespace tern::qmgr

@@ -77,7 +77,6 @@ Result<void> QueueManager::open_spool() {
   if (!queue) return std::unexpected(queue.error());
   spool_fd_ = std::move(*spool);
   queue_fd_ = std::move(*queue);
-  queue_sync_ = std::make_unique<spool::DirectorySync>(context_.loop, queue_fd_.get());
   // Nothing in incoming/ was ever accepted. qmgr starts before smtpd writes (master starts
   // the programs in order), and smtpd's own writer removes what it leaves behind.
   if (auto cleaned = spool::clean_incoming(spool_fd_.get()); !cleaned) {

@@ -21,7 +21,6 @@
 #include "common/ipc/rpc_client.h"
 #include "common/ipc/rpc_server.h"
 #include "common/process/service.h"
-#include "common/spool/directory_sync.h"
 #include "common/spool/file_io.h"
 #include "common/spool/queue_id.h"
 #include "common/uv/timer.h"
@@ -123,7 +122,6 @@ class QueueManager : public process::Service {
   ipc::RpcClient<proto::DeliveryRequest, proto::DeliveryReply> smtp_;
   spool::UniqueFd spool_fd_;
   spool::UniqueFd queue_fd_;
-  std::unique_ptr<spool::DirectorySync> queue_sync_;  // makes removals durable, shared
   uv::Timer run_timer_;          // every queue_run_delay
   uv::Timer wake_timer_;         // coalesces wake-ups into one run
   bool run_forced_ = false;      // the coming run retries deferred mail now (flush)

@@ -38,7 +38,7 @@ namespace {
 void write_and_publish(CommitWork& work) {
   work.result = work.writer->finish_and_sync();
   if (work.result) work.result = work.writer->publish();
-  if (!work.result) return;
+  if (!work.result || !work.writer->needs_directory_sync()) return;
   if (auto synced = work.server->queue_sync().sync(); !synced) {
     // Not durable, so not accepted: withdraw the file rather than deliver what the client
     // will send again.

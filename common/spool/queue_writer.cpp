@@ -140,23 +140,42 @@ Result<void> QueueFileWriter::finish_and_sync() {
   if (!r) return fail_and_discard(r.error());
   written_ += buffer_.size();
   buffer_ = std::string();
+  if (unnamed_) return link_and_sync();
   if (::fsync(fd_.get()) < 0)
     return fail_and_discard(Error::from_errno(file_name() + ": fsync", errno));
-  if (!unnamed_) fd_.reset();  // an unnamed file is linked through its descriptor
+  fd_.reset();
   state_ = State::kSynced;
+  return {};
+}
+
+// The unnamed file, complete, gets its name before the fsync, so that one fsync makes both
+// durable: on ext4 the fsync of a newly named file writes its directory too (without a journal
+// it syncs the parent; with one, the name is in the transaction it commits), and XFS and btrfs
+// log a new name with the file. qmgr may read the file before the fsync ends -- it is whole in
+// the page cache -- but hears of it only after; a crash before then leaves a file that never
+// got its 250 (moved to corrupt/ if its bytes did not reach the disk).
+Result<void> QueueFileWriter::link_and_sync() {
+  // linkat(AT_EMPTY_PATH) would need CAP_DAC_READ_SEARCH; the /proc name needs nothing.
+  std::string self = "/proc/self/fd/" + std::to_string(fd_.get());
+  if (::linkat(AT_FDCWD, self.c_str(), spool_dirfd_, queue_path().c_str(), AT_SYMLINK_FOLLOW) < 0)
+    return fail_and_discard(Error::from_errno(queue_path() + ": link", errno));
+  state_ = State::kPublished;
+  if (::fsync(fd_.get()) < 0) {
+    Error error = Error::from_errno(queue_path() + ": fsync", errno);
+    abort();  // withdraws queue/<id>
+    error_ = error;
+    state_ = State::kFailed;
+    return std::unexpected(std::move(error));
+  }
+  fd_.reset();
   return {};
 }
 
 Result<void> QueueFileWriter::publish() {
   if (state_ == State::kFailed) return std::unexpected(*error_);
+  if (state_ == State::kPublished && unnamed_) return {};  // named by finish_and_sync()
   TERN_CHECK(state_ == State::kSynced);
-  if (unnamed_) {
-    // linkat(AT_EMPTY_PATH) would need CAP_DAC_READ_SEARCH; the /proc name needs nothing.
-    std::string self = "/proc/self/fd/" + std::to_string(fd_.get());
-    if (::linkat(AT_FDCWD, self.c_str(), spool_dirfd_, queue_path().c_str(), AT_SYMLINK_FOLLOW) < 0)
-      return fail_and_discard(Error::from_errno(queue_path() + ": link", errno));
-    fd_.reset();
-  } else if (rename_noreplace(spool_dirfd_, incoming_path().c_str(), queue_path().c_str()) < 0) {
+  if (rename_noreplace(spool_dirfd_, incoming_path().c_str(), queue_path().c_str()) < 0) {
     return fail_and_discard(
         Error::from_errno(incoming_path() + ": rename to " + queue_path(), errno));
   }
@@ -167,6 +186,10 @@ Result<void> QueueFileWriter::publish() {
 Result<void> QueueFileWriter::commit() {
   if (auto r = finish_and_sync(); !r) return r;
   if (auto r = publish(); !r) return r;
+  if (!needs_directory_sync()) {
+    state_ = State::kCommitted;
+    return {};
+  }
   auto dir = open_directory(spool_dirfd_, kQueueDir);
   Result<void> synced =
       dir ? sync_directory(dir->get()) : Result<void>(std::unexpected(dir.error()));

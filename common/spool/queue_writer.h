@@ -5,10 +5,13 @@
 //   create()           open incoming/<id> with O_CREAT|O_EXCL, mode 0600 -- or, when asked
 //                      (`unnamed`), a file without a name in queue/ (O_TMPFILE)
 //   append()*          message bytes, buffered and written in large pieces
-//   finish_and_sync()  trailer, message length into the header, fsync(file)
-//   publish()          renameat2(incoming/<id> -> queue/<id>, RENAME_NOREPLACE), or for an
-//                      unnamed file a link to queue/<id> (through /proc/self/fd)
-//   sync_directory()   fsync(queue/) — may be shared by several writers (group commit)
+//   finish_and_sync()  trailer, message length into the header, fsync(file); an unnamed file
+//                      is linked as queue/<id> (through /proc/self/fd) before that fsync,
+//                      which then makes its name durable too (link_and_sync)
+//   publish()          renameat2(incoming/<id> -> queue/<id>, RENAME_NOREPLACE); nothing more
+//                      for an unnamed file
+//   sync_directory()   fsync(queue/), when needs_directory_sync() — may be shared by several
+//                      writers (group commit)
 //   commit()           the three above, in order; only after it returns may smtpd say 250
 //
 // A small message costs one write (header, envelope, body and trailer together, the length
@@ -59,6 +62,9 @@ class QueueFileWriter {
   Result<void> append(std::string_view bytes);
   Result<void> finish_and_sync();
   Result<void> publish();
+  // A renamed file's name is durable only after an fsync of queue/; an unnamed file's name was
+  // made durable by its own fsync.
+  bool needs_directory_sync() const { return !unnamed_; }
   Result<void> commit();
   // Unlinks the file wherever it is (incoming/ or, after publish(), queue/). Idempotent; a
   // no-op after commit() succeeded, since the message is then accepted and belongs to qmgr.
@@ -72,6 +78,7 @@ class QueueFileWriter {
 
   QueueFileWriter(int spool_dirfd, std::string queue_id, UniqueFd fd, bool unnamed, std::string header);
   Result<void> flush();
+  Result<void> link_and_sync();
   // Unlinks incoming/<id>, closes the file, remembers the error and returns it.
   std::unexpected<Error> fail_and_discard(Error error);
   std::string incoming_path() const;
@@ -81,7 +88,7 @@ class QueueFileWriter {
   int spool_dirfd_ = -1;
   std::string queue_id_;
   UniqueFd fd_;
-  bool unnamed_ = false;         // O_TMPFILE in queue/: no incoming/<id>; fd_ kept until linked
+  bool unnamed_ = false;         // O_TMPFILE in queue/: no incoming/<id>
   State state_ = State::kWriting;
   std::string buffer_;           // bytes not yet written, starting at file offset written_
   uint64_t written_ = 0;         // bytes already in the file
