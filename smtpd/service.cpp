@@ -76,7 +76,8 @@ Result<std::unique_ptr<process::Service>> SmtpServer::create(process::ServiceCon
   int dirfd = ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0) return fail_errno("open spool directory", errno);
   server->spool_dir_.reset(dirfd);
-  server->unnamed_queue_files_ = ::access("/proc/self/fd", X_OK) == 0;
+  server->unnamed_queue_files_ =
+      ::access("/proc/self/fd", X_OK) == 0 && spool::file_fsync_persists_new_names(dirfd);
   auto queue_dir = spool::open_directory(dirfd, spool::kQueueDir);
   if (!queue_dir) return std::unexpected(queue_dir.error());
   server->queue_dir_ = std::move(*queue_dir);

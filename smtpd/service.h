@@ -39,7 +39,8 @@ class SmtpServer : public process::Service {
   static constexpr size_t kReadBufferSize = 64 * 1024;
   ipc::RpcClient<proto::LookupRequest, proto::LookupReply>& lookup_client() { return lookup_; }
   int spool_dirfd() const { return spool_dir_.get(); }
-  // Queue files may be written unnamed and linked into queue/ (/proc/self/fd is there).
+  // Queue files may be written unnamed and linked into queue/: /proc/self/fd is there, and
+  // the spool's file system makes a linked file's name durable with the file's fsync.
   bool unnamed_queue_files() const { return unnamed_queue_files_; }
   // Group commit of queue/ (the rename that publishes an accepted message).
   // Thread-safe: commits on the work pool share its fsyncs.

@@ -2,6 +2,7 @@
 #include "common/spool/queue_writer.h"
 
 #include <fcntl.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -36,6 +37,14 @@ Result<void> writev_all(int fd, std::string_view a, std::string_view b, const st
 }
 
 }  // namespace
+
+bool file_fsync_persists_new_names(int dirfd) {
+  constexpr unsigned long kExt4 = 0xEF53, kXfs = 0x58465342, kBtrfs = 0x9123683E;
+  struct statfs fs;
+  if (::fstatfs(dirfd, &fs) != 0) return false;
+  auto type = static_cast<unsigned long>(fs.f_type);
+  return type == kExt4 || type == kXfs || type == kBtrfs;
+}
 
 Result<void> sync_directory(int dirfd) {
   if (::fsync(dirfd) < 0) return fail_errno("fsync directory", errno);

@@ -43,6 +43,13 @@ namespace tern::spool {
 // fsync() a directory, making renames and unlinks in it durable.
 Result<void> sync_directory(int dirfd);
 
+// True when the directory is on a file system where fsync() of a newly linked file makes its
+// name durable too: ext4 (with a journal the name is in the transaction the fsync commits;
+// without one the fsync writes the new entry's directory), XFS and btrfs (they log the new
+// name with the file). Only there may a queue file be written unnamed and linked before its
+// fsync with no fsync of queue/ (QueueFileWriter::create's `unnamed`).
+bool file_fsync_persists_new_names(int dirfd);
+
 class QueueFileWriter {
  public:
   // Body bytes are held until this many are pending, then written in one call.

@@ -2,10 +2,12 @@
 // destructor leave behind, a crash between any two steps, and a disk that fills up.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -173,6 +175,17 @@ TEST_SUITE("spool.writer") {
         CHECK(spool.names("queue").empty());
       }
     }
+  }
+
+  TEST_CASE("only file systems that log a new name with the file take unnamed queue files") {
+    // tmpfs keeps nothing across a crash and promises nothing about fsync: never.
+    int shm = ::open("/dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct statfs fs {};
+    if (shm >= 0 && ::fstatfs(shm, &fs) == 0 && fs.f_type == 0x01021994 /* TMPFS_MAGIC */) {
+      CHECK_FALSE(file_fsync_persists_new_names(shm));
+    }
+    if (shm >= 0) ::close(shm);
+    CHECK_FALSE(file_fsync_persists_new_names(-1));
   }
 
   TEST_CASE("an unnamed file is named in queue/ when complete, never in incoming/") {
