@@ -14,18 +14,12 @@
 #include <string>
 
 #include "local/maildir.h"
+#include "tests/unit/local/temp_dir.h"
 
 namespace tern::local {
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char templ[] = "/tmp/tern-maildir-test-XXXXXX";
-    path = ::mkdtemp(templ);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using testing::TempDir;
 
 size_t count(const std::string& dir) {
   size_t n = 0;
@@ -106,8 +100,9 @@ TEST_SUITE("local.maildir") {
         {"linked to new/", true, true, "first\n"},
         {"linked to new/, first attempt", true, false, "first\n"},
     };
+    for (bool through_tmp : {false, true})
     for (const Row& row : rows) {
-      INFO("row: ", std::string(row.name));
+      INFO("row: ", std::string(row.name) + (through_tmp ? ", through tmp/" : ", unnamed in new/"));
       TempDir tmp;
       std::string md = tmp.path + "/";
       if (row.linked) {
@@ -117,40 +112,18 @@ TEST_SUITE("local.maildir") {
         for (const char* sub : {"tmp", "new", "cur"}) std::filesystem::create_directories(md + sub);
         std::ofstream(md + "tmp/N1") << "par";
       }
-      CHECK(deliver_maildir(md, "N1", "second\n", {.may_exist = row.may_exist}).delivered());
+      MaildirOptions options{.may_exist = row.may_exist, .through_tmp = through_tmp};
+      CHECK(deliver_maildir(md, "N1", "second\n", options).delivered());
       CHECK(slurp(md + "new/N1") == row.want_new);
       CHECK(count(md + "new") == 1);
-      // The new copy is written as an unnamed file in new/: what tmp/ holds stays as it was
-      // (Maildir readers remove old files from tmp/).
-      CHECK(slurp(md + "tmp/N1") == (row.linked ? "first\n" : "par"));
-    }
-  }
-
-  TEST_CASE("through tmp/: a file an earlier attempt left there is replaced, never written through") {
-    struct Row { const char* name; bool linked; bool may_exist; const char* want_new; };
-    const Row rows[] = {
-        // died while writing: a partial file, linked nowhere
-        {"partial", false, true, "second\n"},
-        {"partial, first attempt", false, false, "second\n"},
-        // died between link and unlink: tmp/N1 is new/N1's inode
-        {"linked to new/", true, true, "first\n"},
-        {"linked to new/, first attempt", true, false, "first\n"},
-    };
-    for (const Row& row : rows) {
-      INFO("row: ", std::string(row.name));
-      TempDir tmp;
-      std::string md = tmp.path + "/";
-      if (row.linked) {
-        REQUIRE(deliver_maildir(md, "N1", "first\n", {}).delivered());
-        REQUIRE(::link((md + "new/N1").c_str(), (md + "tmp/N1").c_str()) == 0);
+      if (through_tmp) {
+        // The leftover is unlinked and a new file made; a found copy returns at once.
+        CHECK(count(md + "tmp") == (row.linked && row.may_exist ? 1u : 0u));
       } else {
-        for (const char* sub : {"tmp", "new", "cur"}) std::filesystem::create_directories(md + sub);
-        std::ofstream(md + "tmp/N1") << "par";
+        // The new copy is an unnamed file in new/: tmp/ is not touched (Maildir readers remove
+        // old files from there).
+        CHECK(slurp(md + "tmp/N1") == (row.linked ? "first\n" : "par"));
       }
-      CHECK(deliver_maildir(md, "N1", "second\n", {.may_exist = row.may_exist, .through_tmp = true}).delivered());
-      CHECK(slurp(md + "new/N1") == row.want_new);
-      CHECK(count(md + "new") == 1);
-      CHECK(count(md + "tmp") == (row.linked && row.may_exist ? 1u : 0u));  // a found copy returns at once
     }
   }
 

@@ -12,18 +12,12 @@
 #include <string>
 
 #include "local/mbox.h"
+#include "tests/unit/local/temp_dir.h"
 
 namespace tern::local {
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char templ[] = "/tmp/tern-mbox-test-XXXXXX";
-    path = ::mkdtemp(templ);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using testing::TempDir;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

@@ -13,18 +13,12 @@
 
 #include "common/spool/queue_file.h"
 #include "local/queued_message.h"
+#include "tests/unit/local/temp_dir.h"
 
 namespace tern::local {
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char templ[] = "/tmp/tern-queued-message-test-XXXXXX";
-    path = ::mkdtemp(templ);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using testing::TempDir;
 
 std::string envelope_bytes() {
   proto::Envelope env;
