@@ -101,6 +101,32 @@ TEST_SUITE("ipc.channel") {
     CHECK(a.channel->write_queue_size() == 0);
   }
 
+  TEST_CASE("small frames sent behind a queued large one arrive after it, in order") {
+    // A small frame goes straight to the socket only while nothing is queued before it.
+    uv::Loop loop;
+    auto [a_fd, b_fd] = socket_pair();
+    Recorder a, b;
+    a.watch(adopt(loop, a_fd));
+    b.watch(adopt(loop, b_fd));
+    proto::QmgrReply big;
+    big.set_id(1);
+    big.set_text(std::string(kMaxFrameSize - 16, 'q'));
+    REQUIRE(a.channel->send(big));
+    REQUIRE(a.channel->write_queue_size() > 0);
+    for (uint64_t id = 2; id <= 11; ++id) {
+      proto::QmgrReply small;
+      small.set_id(id);
+      REQUIRE(a.channel->send(small));
+    }
+    REQUIRE(run_until(loop, [&] { return b.frames.size() == 11; }));
+    CHECK(b.frames[0] == big.SerializeAsString());
+    for (uint64_t id = 2; id <= 11; ++id) {
+      proto::QmgrReply got;
+      REQUIRE(got.ParseFromString(b.frames[id - 1]));
+      CHECK(got.id() == id);
+    }
+  }
+
   TEST_CASE("peer death mid-frame is seen as on_close") {
     uv::Loop loop;
     auto [a_fd, raw] = socket_pair();
