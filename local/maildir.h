@@ -7,7 +7,10 @@
 // reader has seen it) and reports success without a second copy.
 //
 // Steps: when an earlier attempt may have delivered (MaildirOptions::may_exist), look for
-// new/NAME, then for cur/NAME[:info] (a scan of cur/: only retries pay for it); create
+// new/NAME, then for cur/NAME[:info] (a scan of cur/: only retries pay for it). Then, where
+// the file system has O_TMPFILE and /proc is there: a file without a name in new/, written,
+// fsynced, and linked as new/NAME (EEXIST: already delivered); fsync new/. No reader sees it
+// unfinished, and tmp/ is not touched. Otherwise (or MaildirOptions::through_tmp): create
 // tmp/NAME (O_EXCL: a file an attempt left there is removed first, never written through,
 // since it may be a hard link to a delivered copy); write; fsync; move it to new/NAME without
 // ever replacing a file there (renameat2 RENAME_NOREPLACE: the guarantee the specification's
