@@ -130,10 +130,14 @@ class Spool(unittest.TestCase):
             good = enqueue(tern, ["bob@remote.example"])
             bad = good[:-1] + ("1" if good[-1] != "1" else "2")
             path = os.path.join(tern.spool, "queue", bad)
-            with open(path, "wb") as f:
+            # Made beside queue/ and renamed in, whole: qmgr may be scanning queue/ right now
+            # (enqueue asks for a queue run) and must not see it half-written.
+            made = os.path.join(tern.spool, bad + ".new")
+            with open(made, "wb") as f:
                 f.write(b"TERNQ001 this is not a queue file")
             st = os.stat(os.path.join(tern.spool, "queue"))
-            os.chown(path, st.st_uid, st.st_gid)
+            os.chown(made, st.st_uid, st.st_gid)
+            os.rename(made, path)
             self.assertEqual(tern.ternctl("queue", "flush").returncode, 0)
             tern.wait_log(r"%s: moved to corrupt/" % bad)
             self.assertIn(bad, queue_ids(tern, "corrupt"))
