@@ -1,10 +1,10 @@
 // read_queued_message(): what a delivery needs from a queue file -- its envelope and the
 // message bytes -- read with as few system calls as the file allows.
 //
-// A small file (at most whole_file_limit bytes, by fstat) is read in one pread and parsed in
-// memory (spool::parse_queue_file); a larger one through spool::read_queue_fd, which reads
-// the header, the envelope and the tail, and then one more pread for the message, so that a
-// big message is not held twice. Both paths check the same things: a regular file, magic,
+// Both go through spool::read_queue_fd: a small file (at most whole_file_limit bytes, by
+// fstat) is read in one pread and handed over whole; for a larger one it reads the header,
+// the envelope and the tail, and one more pread fetches the message, so that a big message is
+// not held twice. Both paths check the same things: a regular file, magic,
 // committed lengths that fit the file, an envelope that parses, the trailer and every status
 // record after it.
 //

@@ -29,9 +29,6 @@ constexpr std::array<uint32_t, 256> kCrcTable = make_crc_table();
 
 std::unexpected<Error> bad(std::string why) { return fail(std::move(why), EBADMSG); }
 
-// Files up to this size are read whole; larger ones skip their message.
-constexpr uint64_t kWholeReadLimit = 64 * 1024;
-
 // Where each part lies, from the header and the file size.
 struct Extent {
   uint64_t envelope_offset = kQueueFileHeaderSize;
@@ -143,16 +140,18 @@ Result<ParsedQueueFile> parse_queue_file(std::string_view bytes) {
                 bytes.substr(extent->trailer_offset));
 }
 
-Result<ParsedQueueFile> read_queue_fd(int fd, const std::string& what) {
+Result<ParsedQueueFile> read_queue_fd(int fd, const std::string& what, std::string* whole,
+                                      uint64_t whole_limit) {
   struct stat st;
   if (::fstat(fd, &st) < 0) return fail_errno(what + ": stat", errno);
   if (!S_ISREG(st.st_mode)) return fail(what + ": not a regular file", EBADMSG);
   uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size <= kWholeReadLimit) {  // most files: one read instead of three
-    auto whole = pread_exact(fd, size, 0, what);
-    if (!whole) return std::unexpected(whole.error());
-    auto parsed = parse_queue_file(*whole);
+  if (size <= (whole != nullptr ? whole_limit : kWholeReadLimit)) {  // most files: one read, not three
+    auto bytes = pread_exact(fd, size, 0, what);
+    if (!bytes) return std::unexpected(bytes.error());
+    auto parsed = parse_queue_file(*bytes);
     if (!parsed) return std::unexpected(with_name(what, parsed.error()));
+    if (whole != nullptr) *whole = std::move(*bytes);
     return parsed;
   }
   auto head = pread_exact(fd, std::min<uint64_t>(size, kQueueFileHeaderSize), 0, what);

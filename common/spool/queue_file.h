@@ -53,11 +53,17 @@ struct ParsedQueueFile {
 // Parses a whole file held in memory; the message is not copied (see message_offset).
 Result<ParsedQueueFile> parse_queue_file(std::string_view bytes);
 
-// Reads and parses dirfd/name (O_NOFOLLOW, a regular file). Only the header, the envelope and
-// the part after the message are read; the message itself is left on disk.
+// Files up to this size are read in one pread; larger ones in pieces that skip the message.
+inline constexpr uint64_t kWholeReadLimit = 64 * 1024;
+
+// Reads and parses dirfd/name (O_NOFOLLOW, a regular file). A large file's message is left on
+// disk: only the header, the envelope and the part after the message are read.
 Result<ParsedQueueFile> read_queue_file(int dirfd, const std::string& name);
-// The same on an open file; `what` names it in error messages.
-Result<ParsedQueueFile> read_queue_fd(int fd, const std::string& what);
+// The same on an open file; `what` names it in error messages. With `whole`, a file of at most
+// `whole_limit` bytes, read in one piece, is moved there (its message at message_offset); a
+// larger one leaves it empty.
+Result<ParsedQueueFile> read_queue_fd(int fd, const std::string& what, std::string* whole = nullptr,
+                                      uint64_t whole_limit = kWholeReadLimit);
 
 // The header and envelope, as the writer puts them at the start of the file.
 std::string encode_queue_header(uint64_t message_length, std::string_view envelope_bytes);

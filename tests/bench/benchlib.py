@@ -135,18 +135,32 @@ def tree_cpu_seconds(root):
     return ticks / CLK_TCK
 
 
-def tree_rss_kib(root):
+def tree_kib(root, proc_file, field):
+    """Sum over ROOT's process tree of a "<field> N kB" line of /proc/PID/<proc_file>."""
     total = 0
     for pid in process_tree(root):
         try:
-            with open("/proc/%d/status" % pid) as f:
+            with open("/proc/%d/%s" % (pid, proc_file)) as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(field):
                         total += int(line.split()[1])
                         break
         except OSError:
             continue
     return total
+
+
+def tree_rss_kib(root):
+    return tree_kib(root, "status", "VmRSS:")
+
+
+def read_text(path):
+    """A log file's text so far ("" before it exists)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
 
 
 def count_files(*dirs):
@@ -270,11 +284,7 @@ class TernInstance:
                               capture_output=True, text=True, timeout=timeout)
 
     def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return read_text(self.log_path)
 
     def start(self, timeout=30):
         self.log_file = open(self.log_path, "ab")
@@ -349,11 +359,7 @@ class PostfixInstance:
                               env=self.env, capture_output=True, text=True, timeout=timeout)
 
     def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return read_text(self.log_path)
 
     def start(self, timeout=300):
         self.started = True

@@ -23,17 +23,7 @@ from benchlib import BenchError, log  # noqa: E402
 
 
 def tree_pss_kib(root):
-    total = 0
-    for pid in benchlib.process_tree(root):
-        try:
-            with open("/proc/%d/smaps_rollup" % pid) as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1])
-                        break
-        except OSError:
-            continue
-    return total
+    return benchlib.tree_kib(root, "smaps_rollup", "Pss:")
 
 
 def open_idle_sessions(port, count, in_flight=200, timeout=300):
@@ -97,6 +87,16 @@ def open_idle_sessions(port, count, in_flight=200, timeout=300):
         raise
     sel.close()
     return idle, greet_done, time.monotonic() - start
+
+
+def start_and_measure(mta, label, count):
+    """Starts MTA, measures COUNT idle sessions against it, stops it."""
+    try:
+        mta.start()
+        log("%s: opening %d idle sessions on 127.0.0.1:%d" % (label, count, mta.port))
+        return measure(mta, count)
+    finally:
+        mta.stop()
 
 
 def measure(mta, count):
@@ -174,24 +174,14 @@ def main():
         tern = benchlib.TernInstance(args.build_dir, os.path.join(args.work_dir, "tern-idle"), port, sink_port,
                                      map_count=1, extra={"smtpd_client_connection_count_limit": "0",
                                                          "smtpd_connection_limit": "0", "smtpd_timeout": "600s"})
-        try:
-            tern.start()
-            log("Tern: opening %d idle sessions on 127.0.0.1:%d" % (args.tern_sessions, port))
-            results["tern"] = measure(tern, args.tern_sessions)
-        finally:
-            tern.stop()
+        results["tern"] = start_and_measure(tern, "Tern", args.tern_sessions)
         bad = [line for line in tern.log().splitlines() if any(w in line.lower() for w in ("error", "warning", "fatal"))]
         if bad:
             log("Tern log: %d error/warning/fatal lines, e.g. %s" % (len(bad), bad[:3]))
     if args.only != "tern":
         postfix = benchlib.PostfixInstance(os.path.join(args.work_dir, "postfix"), port, sink_port,
                                            smtpd_maxproc=args.postfix_sessions + 100)
-        try:
-            postfix.start()
-            log("Postfix: opening %d idle sessions on 127.0.0.1:%d" % (args.postfix_sessions, port))
-            results["postfix"] = measure(postfix, args.postfix_sessions)
-        finally:
-            postfix.stop()
+        results["postfix"] = start_and_measure(postfix, "Postfix", args.postfix_sessions)
     print("## Idle SMTP sessions\n")
     print(table(results))
     print("\nRSS sums every process (shared pages once per process); PSS shares them out. "

@@ -38,6 +38,21 @@ def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
     raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
 
 
+def read_log(path):
+    """A log file's text so far ("" before it exists)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
+
+
+def wait_log_line(path, pattern, timeout, what):
+    """Waits until the log at `path` has a match of `pattern`; returns the match."""
+    regex = re.compile(pattern)
+    return wait_for(lambda: regex.search(read_log(path)), timeout, what="%s /%s/" % (what, pattern))
+
+
 def stop_process(process, timeout=10):
     """SIGTERM, then SIGKILL when it has not ended within `timeout` seconds; always reaped."""
     if process.poll() is not None:
@@ -179,15 +194,10 @@ class Tern:
         return [r["pid"] for r in self.status() or [] if r["program"] == program and r["pid"] > 0]
 
     def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return read_log(self.log_path)
 
     def wait_log(self, pattern, timeout=10):
-        regex = re.compile(pattern)
-        return wait_for(lambda: regex.search(self.log()), timeout, what="log line /%s/" % pattern)
+        return wait_log_line(self.log_path, pattern, timeout, "log line")
 
     def stop(self, timeout=15):
         """SIGTERM to master; returns master's exit code."""
@@ -332,6 +342,45 @@ def append_status_record(path, index, state):
     length = struct.pack(">I", len(payload))
     with open(path, "ab") as f:
         f.write(length + payload + struct.pack(">I", zlib.crc32(length + payload)))
+
+
+# --- a receiving Tern with virtual Maildirs -------------------------------------------------
+def start_virtual_receiver(test_class, myhostname, listen, domains, mailboxes, make_tls):
+    """Starts a Tern that takes mail for `domains` into virtual Maildirs under <root>/vmail
+    (owned by nobody), STARTTLS offered with the (cert, key) that make_tls(tern) returns;
+    `mailboxes` maps each address to its Maildir, relative to vmail. Stopped as a class
+    cleanup of test_class. Returns (tern, vmail)."""
+    tern = Tern(config={"myhostname": myhostname, "smtp_listen": listen})
+    test_class.addClassCleanup(lambda: tern.__exit__(None, None, None))
+    vmail = os.path.join(tern.root, "vmail")
+    os.makedirs(vmail)
+    nobody = pwd.getpwnam("nobody")
+    os.chown(vmail, nobody.pw_uid, nobody.pw_gid)
+    maps = os.path.join(tern.etc, "vmailbox")
+    with open(maps, "w") as f:
+        f.writelines("%s %s\n" % (address, box) for address, box in mailboxes)
+    cert, key = make_tls(tern)
+    tern.settings.update({"virtual_mailbox_domains": ", ".join(domains),
+                          "virtual_mailbox_base": vmail, "virtual_mailbox_maps": maps,
+                          "virtual_uid_maps": "static:%d" % nobody.pw_uid,
+                          "virtual_gid_maps": "static:%d" % nobody.pw_gid,
+                          "smtpd_tls_security_level": "may", "smtpd_tls_cert_file": cert,
+                          "smtpd_tls_key_file": key})
+    tern.write_config(tern.settings)
+    tern.start()
+    return tern, vmail
+
+
+def maildir_messages(base, domain, user):
+    """The messages in base/domain/user/new, oldest name first."""
+    new = os.path.join(base, domain, user, "new")
+    if not os.path.isdir(new):
+        return []
+    out = []
+    for name in sorted(os.listdir(new)):
+        with open(os.path.join(new, name), "rb") as f:
+            out.append(f.read())
+    return out
 
 
 # --- lookup ------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ import email
 import email.policy
 import hashlib
 import os
-import pwd
 import re
 import shutil
 import socket
@@ -28,7 +27,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ternlib import LogsOnFailure, Tern, enqueue, lookup_query, mailq, running_as_root, stop_process, wait_for  # noqa: E402
+from ternlib import (LogsOnFailure, Tern, enqueue, lookup_query, mailq, maildir_messages, running_as_root,  # noqa: E402
+                     start_virtual_receiver, stop_process, wait_for)
 from test_smtp import ScriptedServer  # noqa: E402
 
 NSD_ADDRESS = "127.0.12.53"      # authoritative for the test zones
@@ -177,17 +177,6 @@ def message(subject, to, sender):
             "Hello from the sending Tern.\r\n" % (sender, to, subject, re.sub(r"\W", "", subject))).encode()
 
 
-def maildir_messages(base, domain, user):
-    new = os.path.join(base, domain, user, "new")
-    if not os.path.isdir(new):
-        return []
-    out = []
-    for name in sorted(os.listdir(new)):
-        with open(os.path.join(new, name), "rb") as f:
-            out.append(f.read())
-    return out
-
-
 def field(reply, name):
     """All values of `name` in a text-format reply."""
     return re.findall(r"^\s*%s: (.*)$" % name, reply, re.M)
@@ -269,25 +258,10 @@ class Dane(LogsOnFailure, unittest.TestCase):
         cls.start_dns(certs)
 
         # The receiving Tern: virtual Maildirs, STARTTLS with the CA-issued certificate and its chain.
-        cls.receiver = Tern(config={"myhostname": "mx.good.dane.example", "smtp_listen": "%s:25" % RECEIVER})
-        cls.addClassCleanup(lambda: cls.receiver.__exit__(None, None, None))
-        r = cls.receiver
-        cls.vmail = os.path.join(r.root, "vmail")
-        os.makedirs(cls.vmail)
-        nobody = pwd.getpwnam("nobody")
-        os.chown(cls.vmail, nobody.pw_uid, nobody.pw_gid)
-        maps = os.path.join(r.etc, "vmailbox")
-        with open(maps, "w") as f:
-            for domain in RECEIVER_DOMAINS:
-                f.write("bob@%s %s/bob/\n" % (domain, domain))
-        r.settings.update({"virtual_mailbox_domains": ", ".join(RECEIVER_DOMAINS),
-                           "virtual_mailbox_base": cls.vmail, "virtual_mailbox_maps": maps,
-                           "virtual_uid_maps": "static:%d" % nobody.pw_uid,
-                           "virtual_gid_maps": "static:%d" % nobody.pw_gid,
-                           "smtpd_tls_security_level": "may", "smtpd_tls_cert_file": certs["chain"],
-                           "smtpd_tls_key_file": certs["key"]})
-        r.write_config(r.settings)
-        r.start()
+        cls.receiver, cls.vmail = start_virtual_receiver(
+            cls, "mx.good.dane.example", "%s:25" % RECEIVER, RECEIVER_DOMAINS,
+            [("bob@%s" % d, "%s/bob/" % d) for d in RECEIVER_DOMAINS],
+            lambda tern: (certs["chain"], certs["key"]))
 
         tls = (certs["chain"], certs["key"])
         cls.mismatch = ScriptedServer(address=MISMATCH, port=25, cert=tls)

@@ -11,17 +11,15 @@ Port 25 needs root; without it these tests are skipped.
 import email
 import email.policy
 import os
-import pwd
 import re
-import shutil
 import smtplib
 import subprocess
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ternlib import Dnsmasq, LogsOnFailure, Tern, enqueue, running_as_root, wait_for  # noqa: E402
+from ternlib import (Dnsmasq, LogsOnFailure, Tern, enqueue, maildir_messages, running_as_root,  # noqa: E402
+                     start_virtual_receiver, wait_for)
 from test_smtp import ScriptedServer  # noqa: E402
 
 DEAD_MX = "127.0.9.1"      # nothing listens: connection refused
@@ -63,20 +61,19 @@ SENDER = {"minimal_backoff_time": "1s", "maximal_backoff_time": "1s", "queue_run
           "smtp_connection_cache_time_limit": "5s"}
 
 
+def self_signed_certificate(tern):
+    """A certificate for mx1.pref.test in the Tern's etc/; (cert, key)."""
+    cert, key = os.path.join(tern.etc, "cert.pem"), os.path.join(tern.etc, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "2", "-keyout", key, "-out", cert, "-subj", "/CN=mx1.pref.test",
+                    "-addext", "subjectAltName=DNS:mx1.pref.test"], check=True, capture_output=True, timeout=30)
+    os.chmod(key, 0o644)  # read by smtpd as the tern user
+    return cert, key
+
+
 def message(subject, to):
     return ("From: <alice@inbox.test>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%s@test>\r\n\r\n"
             "Hello from the sending Tern.\r\n" % (to, subject, re.sub(r"\W", "", subject))).encode()
-
-
-def maildir_messages(base, domain, user):
-    new = os.path.join(base, domain, user, "new")
-    if not os.path.isdir(new):
-        return []
-    out = []
-    for name in sorted(os.listdir(new)):
-        with open(os.path.join(new, name), "rb") as f:
-            out.append(f.read())
-    return out
 
 
 @unittest.skipUnless(running_as_root(), "port 25 on loopback addresses needs root")
@@ -89,30 +86,10 @@ class DnsRouting(LogsOnFailure, unittest.TestCase):
         cls.addClassCleanup(lambda: cls.dns.__exit__(None, None, None))
 
         # The receiving Tern: virtual Maildirs for pref.test, inbox.test, implicit.test; STARTTLS.
-        cls.receiver = Tern(config={"myhostname": "inbox.tern.test", "smtp_listen": "%s:25" % RECEIVER})
-        cls.addClassCleanup(lambda: cls.receiver.__exit__(None, None, None))
-        r = cls.receiver
-        cls.vmail = os.path.join(r.root, "vmail")
-        os.makedirs(cls.vmail)
-        nobody = pwd.getpwnam("nobody")
-        os.chown(cls.vmail, nobody.pw_uid, nobody.pw_gid)
-        maps = os.path.join(r.etc, "vmailbox")
-        with open(maps, "w") as f:
-            for d in VIRTUAL_DOMAINS:
-                f.write("bob@%s %s/bob/\nalice@%s %s/alice/\n" % (d, d, d, d))
-        cert, key = os.path.join(r.etc, "cert.pem"), os.path.join(r.etc, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                        "-nodes", "-days", "2", "-keyout", key, "-out", cert, "-subj", "/CN=mx1.pref.test",
-                        "-addext", "subjectAltName=DNS:mx1.pref.test"], check=True, capture_output=True, timeout=30)
-        os.chmod(key, 0o644)  # read by smtpd as the tern user
-        r.settings.update({"virtual_mailbox_domains": ", ".join(VIRTUAL_DOMAINS),
-                           "virtual_mailbox_base": cls.vmail, "virtual_mailbox_maps": maps,
-                           "virtual_uid_maps": "static:%d" % nobody.pw_uid,
-                           "virtual_gid_maps": "static:%d" % nobody.pw_gid,
-                           "smtpd_tls_security_level": "may", "smtpd_tls_cert_file": cert,
-                           "smtpd_tls_key_file": key})
-        r.write_config(r.settings)
-        r.start()
+        cls.receiver, cls.vmail = start_virtual_receiver(
+            cls, "inbox.tern.test", "%s:25" % RECEIVER, VIRTUAL_DOMAINS,
+            [("%s@%s" % (u, d), "%s/%s/" % (d, u)) for d in VIRTUAL_DOMAINS for u in ("bob", "alice")],
+            self_signed_certificate)
 
         cls.backup = ScriptedServer(address=BACKUP, port=25)
         cls.addClassCleanup(cls.backup.close)

@@ -35,7 +35,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ternlib import Dnsmasq, LogsOnFailure, Tern, enqueue, mailq, running_as_root, wait_for  # noqa: E402
+from ternlib import (Dnsmasq, LogsOnFailure, Tern, enqueue, mailq, read_log, running_as_root,  # noqa: E402
+                     wait_for, wait_log_line)
 from test_smtp import ScriptedServer  # noqa: E402
 
 MX = "127.0.11.2"          # Postfix smtpd: MX for peer.test, STARTTLS offered, no AUTH
@@ -293,15 +294,10 @@ postlog   unix-dgram n  -       n       -       1       postlogd
                 os.kill(pid, signal.SIGKILL)
 
     def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return read_log(self.log_path)
 
     def wait_log(self, pattern, timeout=15):
-        regex = re.compile(pattern)
-        return wait_for(lambda: regex.search(self.log()), timeout, what="postfix log line /%s/" % pattern)
+        return wait_log_line(self.log_path, pattern, timeout, "postfix log line")
 
     def maildir(self, user):
         new = os.path.join(self.maildirs, "peer.test", user, "new")
@@ -381,6 +377,11 @@ class WithSendingTern(LogsOnFailure, unittest.TestCase):
 
     def send(self, to, subject, sender="alice@peer.test"):
         return enqueue(self.sender, [to], sender=sender, message=message(subject, to, sender))
+
+    def at_far_test(self, token):
+        """Waits for far.test's server (the sink) to get messages containing `token`; returns them."""
+        return wait_for(lambda: [m for m in self.sink.messages if token in m], timeout=20,
+                        what="the message at far.test's server")
 
 
 class PostfixAsMx(WithSendingTern):
@@ -466,8 +467,7 @@ class PostfixAsRelayhost(WithSendingTern):
                          % (re.escape(SUBMISSION), re.escape(SUBMISSION)))
         self.postfix.wait_log(r"postfix/submission/smtpd\[\d+\]: \w+: client=\S+\[127\.0\.0\.1\], sasl_method=PLAIN, "
                               r"sasl_username=%s" % re.escape(RELAY_USER))
-        [raw] = wait_for(lambda: [m for m in self.sink.messages if b"through the relayhost" in m], timeout=20,
-                         what="the message at far.test's server")
+        [raw] = self.at_far_test(b"through the relayhost")
         received = first_received(raw.replace(b"\r\n", b"\n"))
         # Postfix's own record of how it got the message: TLS, AUTH, the user Tern logged in as.
         self.assertIn("(using TLSv1.3 with cipher", received)
@@ -497,8 +497,7 @@ class PostfixAsRelayhost(WithSendingTern):
         # The administrator fixed the table: the next retry authenticates and delivers.
         self.sender.wait_log(r"%s: to=<dave@far\.test>, relay=%s\[%s\]:587, .*status=sent"
                              % (qid, re.escape(SUBMISSION), re.escape(SUBMISSION)), timeout=30)
-        wait_for(lambda: [m for m in self.sink.messages if b"wrong password first" in m], timeout=20,
-                 what="the message at far.test's server")
+        self.at_far_test(b"wrong password first")
 
     def test_the_relay_refuses_unauthenticated_relaying(self):
         # What makes the tests above meaningful: without AUTH this Postfix relays nothing, and it
@@ -547,14 +546,12 @@ class AuthWithoutTls(WithSendingTern):
         self.sender.settings["smtp_sasl_security_options"] = "noanonymous"
         self.sender.write_config(self.sender.settings)
         self.sender.ternctl("reload", check=True)
-        wait_for(lambda: re.search(r"tern/smtp\[\d+\]: reloaded configuration", self.sender.log()), timeout=10,
-                 what="smtp to reload")
+        self.sender.wait_log(r"tern/smtp\[\d+\]: reloaded configuration")
         self.sender.wait_log(r"%s: to=<erin@far\.test>, relay=%s\[%s\]:587, .*status=sent"
                              % (qid, re.escape(PLAIN_SUBMISSION), re.escape(PLAIN_SUBMISSION)), timeout=30)
         self.postfix.wait_log(r"postfix/plain-submission/smtpd\[\d+\]: \w+: client=\S+\[127\.0\.0\.1\], "
                               r"sasl_method=PLAIN, sasl_username=%s" % re.escape(RELAY_USER))
-        [raw] = wait_for(lambda: [m for m in self.sink.messages if b"password in the clear?" in m], timeout=20,
-                         what="the message at far.test's server")
+        [raw] = self.at_far_test(b"password in the clear?")
         received = first_received(raw.replace(b"\r\n", b"\n"))
         self.assertIn("with ESMTPA id", received)
         self.assertNotIn("using TLS", received)

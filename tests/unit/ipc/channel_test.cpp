@@ -24,6 +24,14 @@ std::string header(uint32_t length) {
   return std::string(h.begin(), h.end());
 }
 
+// A frame of almost kMaxFrameSize: more than a socket buffer takes at once.
+proto::QmgrReply frame_near_the_limit() {
+  proto::QmgrReply big;
+  big.set_id(1);
+  big.set_text(std::string(kMaxFrameSize - 16, 'q'));
+  return big;
+}
+
 // One Channel and what it has seen.
 struct Recorder {
   std::unique_ptr<Channel> channel;
@@ -91,9 +99,7 @@ TEST_SUITE("ipc.channel") {
     Recorder a, b;
     a.watch(adopt(loop, a_fd));
     b.watch(adopt(loop, b_fd));
-    proto::QmgrReply big;
-    big.set_id(1);
-    big.set_text(std::string(kMaxFrameSize - 16, 'q'));
+    proto::QmgrReply big = frame_near_the_limit();
     REQUIRE(a.channel->send(big));
     CHECK(a.channel->write_queue_size() > 0);  // a socket buffer does not take 1 MiB at once
     REQUIRE(run_until(loop, [&] { return b.frames.size() == 1; }));
@@ -108,9 +114,7 @@ TEST_SUITE("ipc.channel") {
     Recorder a, b;
     a.watch(adopt(loop, a_fd));
     b.watch(adopt(loop, b_fd));
-    proto::QmgrReply big;
-    big.set_id(1);
-    big.set_text(std::string(kMaxFrameSize - 16, 'q'));
+    proto::QmgrReply big = frame_near_the_limit();
     REQUIRE(a.channel->send(big));
     REQUIRE(a.channel->write_queue_size() > 0);
     for (uint64_t id = 2; id <= 11; ++id) {
