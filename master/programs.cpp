@@ -8,8 +8,11 @@ namespace tern::master {
 int smtpd_instances(const config::Config& config) {
   int64_t n = config.get_int("smtpd_process_count");
   if (n > 0) return static_cast<int>(n);
+  // One per two cores: under load qmgr, local, lookup and the kernel's disk work take about
+  // half of the machine, and two smtpd loops on two cores were slower than one (they wake
+  // each other on every connection and each sleeps more often; measured in tests/bench).
   unsigned cores = std::thread::hardware_concurrency();
-  return cores > 0 ? static_cast<int>(cores) : 1;
+  return cores > 1 ? static_cast<int>((cores + 1) / 2) : 1;
 }
 
 std::vector<ProgramSpec> program_specs(const config::Config& config,

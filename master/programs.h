@@ -27,7 +27,7 @@ inline constexpr IpcSocketSpec kIpcSockets[] = {
 
 inline constexpr const char* kControlSocket = "private/control";
 
-// How many smtpd processes: smtpd_process_count, 0 meaning one per core.
+// How many smtpd processes: smtpd_process_count, 0 meaning one per two cores (at least one).
 int smtpd_instances(const config::Config& config);
 
 // Builds the spec of every program from the open sockets: ipc_fds holds one NamedFd per

@@ -35,7 +35,7 @@ constexpr Parameter kParameters[] = {
     {"syslog_name", kString, "tern", 0, nullptr, "Program name prefix in log lines"},
     {"maillog_file", kString, "", 0, nullptr, "Log to this file instead of syslog; empty: syslog"},
     // Processes
-    {"smtpd_process_count", kInt, "0", 0, nullptr, "Number of smtpd processes; 0: one per CPU core"},
+    {"smtpd_process_count", kInt, "0", 0, nullptr, "Number of smtpd processes; 0: one per two CPU cores, at least one"},
     {"master_restart_give_up", kInt, "10", 0, nullptr, "Consecutive failed restarts of a daemon before master gives up"},
     {"master_restart_max_backoff", kTime, "60s", 's', nullptr, "Longest wait between restarts of a failing daemon"},
     {"daemon_shutdown_timeout", kTime, "10s", 's', nullptr, "Time daemons get to finish work on stop before they are killed"},
