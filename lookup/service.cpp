@@ -3,6 +3,9 @@
 
 #include <sodium.h>
 
+#include <string>
+#include <vector>
+
 #include "common/config/parameters.h"
 #include "common/log/log.h"
 #include "common/process/peer_policy.h"
@@ -25,6 +28,23 @@ bool is_table_parameter(std::string_view name) {
   const config::Parameter* p = config::find_parameter(name);
   return p != nullptr && p->type == config::Type::kList &&
          (name.ends_with("_maps") || name == "alias_database");
+}
+
+// smtpd_client_restrictions, ..., smtpd_data_restrictions: tables named by check_*_access.
+bool is_restriction_parameter(std::string_view name) {
+  const config::Parameter* p = config::find_parameter(name);
+  return p != nullptr && p->type == config::Type::kList && name.starts_with("smtpd_") &&
+         name.ends_with("_restrictions");
+}
+
+// Whether `table` follows a check_*_access restriction in the list: the only tables a
+// restriction parameter lets a peer read (never an arbitrary path).
+bool names_access_table(const std::vector<std::string>& list, const std::string& table) {
+  for (size_t i = 1; i < list.size(); ++i) {
+    const std::string& before = list[i - 1];
+    if (list[i] == table && before.starts_with("check_") && before.ends_with("_access")) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -112,19 +132,33 @@ void LookupService::on_table(const ipc::Peer& peer, const proto::LookupRequest& 
   const auto& query = request.table();
   proto::LookupReply reply;
   reply.set_id(request.id());
-  if (!is_table_parameter(query.parameter())) {
-    reply.set_status(proto::DNS_PERMFAIL);
-    reply.set_error(query.parameter() + ": not a table parameter");
+  std::vector<std::string> tables;
+  if (is_table_parameter(query.parameter()) && query.table().empty()) {
+    tables = config_.get_list(query.parameter());
+  } else if (is_restriction_parameter(query.parameter()) &&
+             names_access_table(config_.get_list(query.parameter()), query.table())) {
+    tables = {query.table()};
   } else {
-    auto found = tables_.find(config_.get_list(query.parameter()), query.key(),
-                              tables::syntax_for(query.parameter()));
+    reply.set_status(proto::DNS_PERMFAIL);
+    reply.set_error(query.parameter() + ": not a table parameter" +
+                    (query.table().empty() ? "" : " naming " + query.table()));
+    server_.reply(peer.conn_id, reply);
+    return;
+  }
+  std::vector<const std::string*> keys = {&query.key()};
+  for (const auto& k : query.keys()) keys.push_back(&k);
+  for (const std::string* key : keys) {
+    auto found = tables_.find(tables, *key, tables::syntax_for(query.parameter()));
     if (!found) {
       reply.set_status(proto::DNS_TEMPFAIL);
       reply.set_error(found.error().message);
       TERN_LOG_WARNING("%s: %s", query.parameter().c_str(), found.error().message.c_str());
-    } else if (*found) {
+      break;
+    }
+    if (*found) {
       reply.set_found(true);
       for (auto& v : **found) reply.add_values(std::move(v));
+      break;
     }
   }
   server_.reply(peer.conn_id, reply);

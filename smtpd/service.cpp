@@ -44,6 +44,13 @@ bool peer_of(uv_tcp_t* tcp, std::string* address, uint32_t* port) {
   return true;
 }
 
+// Names Tern does not know: said once now, and again (451 4.3.5) when a command meets them.
+void warn_restriction_problems(const Settings& settings) {
+  for (const std::string& problem : settings.restriction_problems) {
+    TERN_LOG_WARNING("%s; commands that reach it get 451 4.3.5 Server configuration error", problem.c_str());
+  }
+}
+
 }  // namespace
 
 SmtpServer::SmtpServer(process::ServiceContext& context)
@@ -72,6 +79,7 @@ Result<std::unique_ptr<process::Service>> SmtpServer::create(process::ServiceCon
   auto settings = Settings::from_config(context.config);
   if (!settings) return std::unexpected(settings.error());
   server->settings_ = *settings;
+  warn_restriction_problems(**settings);
   server->load_tls(**settings);
   int dirfd = ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0) return fail_errno("open spool directory", errno);
@@ -116,6 +124,7 @@ void SmtpServer::reload(const config::Config& config) {
     return;
   }
   settings_ = *settings;
+  warn_restriction_problems(*settings_);
   load_tls(*settings_);  // new connections get the new certificate
 }
 

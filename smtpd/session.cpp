@@ -60,7 +60,7 @@ Session::~Session() {
 
 void Session::start() {
   TERN_LOG_INFO("connect from %s", client_.log_name().c_str());
-  reply(220, "", settings_->banner);
+  greet();
 }
 
 void Session::on_input(std::string_view bytes) {
@@ -118,10 +118,12 @@ void Session::dispatch(const smtp::Command& command) {
   int index = static_cast<int>(command.verb);
   if (counts_total_[index] < UINT16_MAX) ++counts_total_[index];
   last_verb_ = command.verb;
+  note_pipelining(command.verb);
   for (const VerbEntry& e : kVerbs) {
     if (e.verb != command.verb) continue;
     int errors_before = errors_;
-    if (e.check == nullptr || (this->*e.check)()) (this->*e.act)(command);
+    bool allowed = command.verb == smtp::Verb::kQuit || check_access_denied();
+    if (allowed && (e.check == nullptr || (this->*e.check)())) (this->*e.act)(command);
     if (errors_ == errors_before && counts_ok_[index] < UINT16_MAX) ++counts_ok_[index];
     return;
   }
@@ -257,25 +259,28 @@ void Session::do_ehlo(const smtp::Command& c) {
     error_reply(501, "5.5.4", "Syntax: EHLO hostname");
     return;
   }
-  reset_transaction();
-  helo_ = std::string(c.args);
-  esmtp_ = true;
-  state_ = SessionState::kReady;
-  const Settings& s = *settings_;
-  std::vector<std::string> lines = {s.myhostname};
-  auto add = [&](const std::string& keyword, const std::string& line) {
-    if (s.announces(keyword)) lines.push_back(line);
-  };
-  add("PIPELINING", "PIPELINING");
-  add("SIZE", "SIZE " + std::to_string(s.message_size_limit));
-  if (tls_available_ && !tls_) add("STARTTLS", "STARTTLS");
-  if (auth_offered()) add("AUTH", "AUTH PLAIN LOGIN");
-  add("ENHANCEDSTATUSCODES", "ENHANCEDSTATUSCODES");
-  add("8BITMIME", "8BITMIME");
-  add("DSN", "DSN");
-  if (s.smtputf8_enable) add("SMTPUTF8", "SMTPUTF8");
-  add("CHUNKING", "CHUNKING");
-  host_.send(smtp::format_multiline(250, "", lines));
+  std::string name(c.args);
+  check_helo(name, [this, name] {
+    reset_transaction();
+    helo_ = name;
+    esmtp_ = true;
+    state_ = SessionState::kReady;
+    const Settings& s = *settings_;
+    std::vector<std::string> lines = {s.myhostname};
+    auto add = [&](const std::string& keyword, const std::string& line) {
+      if (s.announces(keyword)) lines.push_back(line);
+    };
+    add("PIPELINING", "PIPELINING");
+    add("SIZE", "SIZE " + std::to_string(s.message_size_limit));
+    if (tls_available_ && !tls_) add("STARTTLS", "STARTTLS");
+    if (auth_offered()) add("AUTH", "AUTH PLAIN LOGIN");
+    add("ENHANCEDSTATUSCODES", "ENHANCEDSTATUSCODES");
+    add("8BITMIME", "8BITMIME");
+    add("DSN", "DSN");
+    if (s.smtputf8_enable) add("SMTPUTF8", "SMTPUTF8");
+    add("CHUNKING", "CHUNKING");
+    host_.send(smtp::format_multiline(250, "", lines));
+  });
 }
 
 void Session::do_helo(const smtp::Command& c) {
@@ -283,11 +288,14 @@ void Session::do_helo(const smtp::Command& c) {
     error_reply(501, "5.5.4", "Syntax: HELO hostname");
     return;
   }
-  reset_transaction();
-  helo_ = std::string(c.args);
-  esmtp_ = false;
-  state_ = SessionState::kReady;
-  reply(250, "", settings_->myhostname);
+  std::string name(c.args);
+  check_helo(name, [this, name] {
+    reset_transaction();
+    helo_ = name;
+    esmtp_ = false;
+    state_ = SessionState::kReady;
+    reply(250, "", settings_->myhostname);
+  });
 }
 
 void Session::do_rset(const smtp::Command& c) {

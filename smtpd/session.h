@@ -6,19 +6,23 @@
 // streams message data straight into the queue file.
 //
 // Split over: session.cpp (input, the verb table, the simple verbs), session_mail.cpp
-// (MAIL, RCPT), session_data.cpp (DATA, BDAT, commit), session_auth.cpp (AUTH).
+// (MAIL, RCPT), session_data.cpp (DATA, BDAT, commit), session_auth.cpp (AUTH),
+// session_restrictions.cpp (the access restrictions at each command).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "common/smtp/body.h"
 #include "common/smtp/command.h"
 #include "envelope.pb.h"
+#include "smtpd/restrictions.h"
 #include "smtpd/session_host.h"
 #include "smtpd/settings.h"
 
@@ -61,8 +65,16 @@ class Session {
 
   struct VerbEntry;  // {verb, check, act}: the table is in session.cpp
   struct Transaction;
+  struct PendingCheck;  // a restriction evaluation waiting for look-ups
 
  private:
+  // The reply to a BDAT whose chunk is read and dropped (code 0: already answered).
+  struct BdatError {
+    int code = 0;
+    std::string enhanced;
+    std::string text;
+  };
+
   static const VerbEntry kVerbs[];
   static const char* verb_name(smtp::Verb verb);
 
@@ -94,6 +106,8 @@ class Session {
   void do_rcpt(const smtp::Command& c);
   void do_data(const smtp::Command& c);
   void do_bdat(const smtp::Command& c);
+  void start_bdat(const smtp::BdatArgs& args);
+  void discard_bdat(const smtp::BdatArgs& args, BdatError error);
   void do_rset(const smtp::Command& c);
   void do_noop(const smtp::Command& c);
   void do_quit(const smtp::Command& c);
@@ -106,6 +120,7 @@ class Session {
   // Transactions (session_mail.cpp, session_data.cpp)
   void mail_accepted(smtp::PathCommand mail);
   void rcpt_resolved(smtp::PathCommand rcpt, std::string address, Result<proto::LookupReply> answer);
+  void add_recipient(const smtp::PathCommand& rcpt, const std::string& address, Result<proto::LookupReply>& answer);
   void reset_transaction();
   bool open_queue_file();
   void append_body(std::string_view bytes);
@@ -114,6 +129,20 @@ class Session {
   std::string received_header() const;
   std::string protocol() const;
   void sender_binding_checked(smtp::PathCommand mail, Result<proto::LookupReply> answer);
+
+  // Restrictions (session_restrictions.cpp)
+  bool restricted(Stage stage) const;
+  CheckFacts check_facts() const;
+  void check_restrictions(std::vector<Stage> stages, CheckFacts facts, std::function<void(const Verdict&)> done,
+                          const RecipientFacts* recipient = nullptr);
+  void continue_check();
+  void greet();
+  bool check_access_denied();
+  void check_helo(const std::string& name, std::function<void()> act);
+  void check_sender(std::function<void()> act);
+  void check_recipient(const RecipientFacts& recipient, std::function<void(const Verdict&)> done);
+  void check_data(std::function<void()> act, std::function<void(const Verdict&)> refused);
+  void note_pipelining(smtp::Verb verb);
 
   // AUTH (session_auth.cpp)
   bool auth_offered() const;
@@ -140,11 +169,15 @@ class Session {
   int junk_ = 0;
   int auth_failures_ = 0;
   std::unique_ptr<Transaction> tx_;  // the open mail transaction
+  std::unique_ptr<PendingCheck> check_;  // restrictions being evaluated
+  LookupAnswers answers_;            // look-ups the restrictions asked for, this transaction
+  bool access_denied_ = false;       // the client list refused at connect (smtpd_delay_reject = no)
+  bool improper_pipelining_ = false; // for reject_unauth_pipelining
   // AUTH dialogue in progress
   std::string auth_mechanism_;
   std::string auth_user_;
   int auth_step_ = 0;
-  std::pair<int, const char*> pending_bdat_error_ = {0, ""};  // the reply after a dropped chunk
+  BdatError pending_bdat_error_;     // the reply after a dropped chunk
   // Per-verb counts for the disconnect line (ok, total).
   uint16_t counts_ok_[15] = {};
   uint16_t counts_total_[15] = {};

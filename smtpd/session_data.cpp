@@ -27,6 +27,7 @@ std::string Session::protocol() const {
 
 void Session::reset_transaction() {
   tx_.reset();  // an unfinished queue file is unlinked by its writer
+  answers_.clear();
   if (state_ != SessionState::kConnected && state_ != SessionState::kClosed) state_ = SessionState::kReady;
 }
 
@@ -96,10 +97,14 @@ void Session::do_data(const smtp::Command& c) {
     }
     return;
   }
-  if (!open_queue_file()) return;
-  tx_->decoder.emplace(settings_->message_size_limit, settings_->line_length_limit);
-  state_ = SessionState::kData;
-  reply(354, "", "End data with <CR><LF>.<CR><LF>");
+  check_data(
+      [this] {
+        if (!open_queue_file()) return;
+        tx_->decoder.emplace(settings_->message_size_limit, settings_->line_length_limit);
+        state_ = SessionState::kData;
+        reply(354, "", "End data with <CR><LF>.<CR><LF>");
+      },
+      [this](const Verdict& v) { error_reply(v.code, v.enhanced, v.text); });
 }
 
 void Session::process_data() {
@@ -131,26 +136,33 @@ void Session::do_bdat(const smtp::Command& c) {
       tx_ = std::make_unique<Transaction>();
       tx_->rcpt_attempts = -1;  // a placeholder that only carries the discard
     }
-    tx_->bdat_discard = true;
-    tx_->bdat_remaining = args->size;
-    tx_->bdat_last = args->last;
-    state_ = SessionState::kBdat;
-    pending_bdat_error_ = {code, why};
+    discard_bdat(*args, {code, "5.5.1", why});
     return;
   }
+  if (tx_->writer) {
+    start_bdat(*args);
+    return;
+  }
+  // The first chunk: smtpd_data_restrictions, as at DATA; the reply waits for the chunk.
+  check_data([this, a = *args] { start_bdat(a); },
+             [this, a = *args](const Verdict& v) { discard_bdat(a, {v.code, v.enhanced, v.text}); });
+}
+
+void Session::discard_bdat(const smtp::BdatArgs& args, BdatError error) {
+  tx_->bdat_discard = true;
+  tx_->bdat_remaining = args.size;
+  tx_->bdat_last = args.last;
+  state_ = SessionState::kBdat;
+  pending_bdat_error_ = std::move(error);
+}
+
+void Session::start_bdat(const smtp::BdatArgs& args) {
   if (!tx_->writer) {
-    if (!open_queue_file()) {
-      tx_->bdat_discard = true;
-      tx_->bdat_remaining = args->size;
-      tx_->bdat_last = args->last;
-      state_ = SessionState::kBdat;
-      pending_bdat_error_ = {0, ""};  // already answered
-      return;
-    }
+    if (!open_queue_file()) return discard_bdat(args, {});  // already answered
     tx_->bdat_scanner.emplace(settings_->line_length_limit);
   }
-  tx_->bdat_remaining = args->size;
-  tx_->bdat_last = args->last;
+  tx_->bdat_remaining = args.size;
+  tx_->bdat_last = args.last;
   state_ = SessionState::kBdat;
 }
 
@@ -171,7 +183,7 @@ void Session::process_bdat() {
   if (t.bdat_remaining > 0) return;
   if (t.bdat_discard) {
     bool placeholder = t.rcpt_attempts < 0;
-    auto [code, why] = pending_bdat_error_;
+    BdatError error = std::move(pending_bdat_error_);
     if (placeholder) {
       tx_.reset();
       state_ = helo_.empty() ? SessionState::kConnected : SessionState::kReady;
@@ -181,7 +193,7 @@ void Session::process_bdat() {
       state_ = t.envelope.recipients_size() > 0 ? SessionState::kRcpt : SessionState::kMail;
       t.bdat_discard = false;
     }
-    if (code != 0) error_reply(code, "5.5.1", why);
+    if (error.code != 0) error_reply(error.code, error.enhanced, error.text);
     return;
   }
   if (!t.bdat_last) {

@@ -147,8 +147,10 @@ void Session::sender_binding_checked(smtp::PathCommand mail, Result<proto::Looku
 }
 
 void Session::mail_accepted(smtp::PathCommand) {
-  state_ = SessionState::kMail;
-  reply(250, "2.1.0", "Ok");
+  check_sender([this] {
+    state_ = SessionState::kMail;
+    reply(250, "2.1.0", "Ok");
+  });
 }
 
 void Session::do_rcpt(const smtp::Command& c) {
@@ -192,8 +194,6 @@ void Session::rcpt_resolved(smtp::PathCommand rcpt, std::string address, Result<
   const smtp::Mailbox& box = rcpt.path.mailbox;
   RecipientFacts facts;
   facts.recipient = box.domain.empty() ? box.local_part : box.address();
-  facts.client_in_mynetworks = client_.role == Role::kLocal || settings_->mynetworks.contains(client_.address);
-  facts.sasl_authenticated = !sasl_username_.empty();
   facts.routing_syntax = box.has_routing_syntax();
   facts.address_literal = box.address_literal;
   if (!answer) {
@@ -209,15 +209,24 @@ void Session::rcpt_resolved(smtp::PathCommand rcpt, std::string address, Result<
     }
     facts.virtual_domain = answer->resolutions(0).error().find("virtual") != std::string::npos;
   }
-  Verdict verdict = evaluate_recipient(settings_->restrictions, facts);
-  if (!verdict.accept) {
-    log_reject("RCPT", verdict.code, verdict.enhanced, verdict.text, facts.recipient);
-    error_reply(verdict.code, verdict.enhanced, verdict.text);
-    return;
-  }
+  std::string shown = facts.recipient;
+  check_recipient(facts, [this, rcpt = std::move(rcpt), address = std::move(address), answer = std::move(answer),
+                          shown](const Verdict& verdict) mutable {
+    if (tx_ == nullptr) return;
+    if (!verdict.accept) {
+      log_reject("RCPT", verdict.code, verdict.enhanced, verdict.text, shown);
+      error_reply(verdict.code, verdict.enhanced, verdict.text);
+      return;
+    }
+    add_recipient(rcpt, address, answer);
+  });
+}
+
+void Session::add_recipient(const smtp::PathCommand& rcpt, const std::string& address,
+                            Result<proto::LookupReply>& answer) {
   proto::Recipient* r = tx_->envelope.add_recipients();
   r->set_address(address);
-  if (facts.lookup_ok) *r->mutable_resolved() = std::move(*answer->mutable_resolutions());
+  if (answer && answer->resolutions_size() > 0) *r->mutable_resolved() = std::move(*answer->mutable_resolutions());
   for (const smtp::EsmtpParam& p : rcpt.params) {
     if (p.keyword == "NOTIFY") r->set_notify(*smtp::parse_notify(p.value));
     if (p.keyword == "ORCPT") r->set_orcpt(p.value);

@@ -16,6 +16,39 @@ bool contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
+// The six restriction lists and the parameters their replies use; names Tern does not know
+// go to s.restriction_problems (smtpd warns about them at start-up).
+void read_restrictions(const config::Config& c, Settings& s) {
+  RestrictionLists& r = s.restrictions;
+  auto list = [&](Stage stage) {
+    return parse_restriction_list(c.get_list(stage_parameter(stage)), stage_parameter(stage), &s.restriction_problems);
+  };
+  r.client = list(Stage::kClient);
+  r.helo = list(Stage::kHelo);
+  r.sender = list(Stage::kSender);
+  r.relay = list(Stage::kRelay);
+  r.recipient = list(Stage::kRecipient);
+  r.data = list(Stage::kData);
+  r.reject_unlisted = c.get_bool("smtpd_reject_unlisted_recipient");
+  r.parent_domain_matches_subdomains =
+      contains(c.get_list("parent_domain_matches_subdomains"), "smtpd_access_maps");
+  r.null_access_lookup_key = c.get("smtpd_null_access_lookup_key");
+  r.recipient_delimiter = c.get("recipient_delimiter");
+  auto code = [&](const char* name) { return static_cast<int>(c.get_int(name)); };
+  r.codes = ReplyCodes{code("reject_code"), code("defer_code"), code("access_map_reject_code"),
+                       code("access_map_defer_code"), code("unknown_address_reject_code"),
+                       code("maps_rbl_reject_code"), code("non_fqdn_reject_code"),
+                       code("invalid_hostname_reject_code")};
+  s.delay_reject = c.get_bool("smtpd_delay_reject");
+  // reject_sender_login_mismatch is enforced at MAIL FROM, whichever list names it (as before
+  // the other lists were evaluated); in the lists it is then a no-op.
+  for (Stage stage : {Stage::kClient, Stage::kHelo, Stage::kSender, Stage::kRelay, Stage::kRecipient}) {
+    for (const Restriction& item : r.of(stage)) {
+      if (item.name == "reject_sender_login_mismatch") s.reject_sender_login_mismatch = true;
+    }
+  }
+}
+
 }  // namespace
 
 bool Settings::announces(const std::string& keyword) const {
@@ -44,16 +77,7 @@ Result<std::shared_ptr<const Settings>> Settings::from_config(const config::Conf
   s->mynetworks = std::move(*networks);
   auto exceptions = Networks::parse(c.get_list("smtpd_client_event_limit_exceptions"));
   if (exceptions) s->limit_exceptions = std::move(*exceptions);  // may name tables: then none
-  s->restrictions.relay = c.get_list("smtpd_relay_restrictions");
-  s->restrictions.recipient = c.get_list("smtpd_recipient_restrictions");
-  s->restrictions.reject_unlisted = c.get_bool("smtpd_reject_unlisted_recipient");
-  s->reject_sender_login_mismatch =
-      contains(c.get_list("smtpd_sender_restrictions"), "reject_sender_login_mismatch") ||
-      contains(s->restrictions.recipient, "reject_sender_login_mismatch") ||
-      contains(s->restrictions.relay, "reject_sender_login_mismatch");
-  // The binding is checked at MAIL; drop the name from the RCPT lists.
-  std::erase(s->restrictions.recipient, "reject_sender_login_mismatch");
-  std::erase(s->restrictions.relay, "reject_sender_login_mismatch");
+  read_restrictions(c, *s);
   std::string level = c.get("smtpd_tls_security_level");
   s->tls_level = level == "encrypt" ? TlsLevel::kEncrypt : level == "may" ? TlsLevel::kMay : TlsLevel::kNone;
   s->tls_cert_file = c.get("smtpd_tls_cert_file");

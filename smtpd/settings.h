@@ -34,6 +34,8 @@ struct Settings {
   std::vector<std::string> discard_ehlo_keywords;   // upper-cased
   Networks mynetworks;
   RestrictionLists restrictions;
+  bool delay_reject = true;           // smtpd_delay_reject
+  std::vector<std::string> restriction_problems;  // unknown names etc., warned at start-up
   TlsLevel tls_level = TlsLevel::kNone;
   std::string tls_cert_file, tls_key_file;
   bool tls_auth_only = true;

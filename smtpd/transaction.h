@@ -1,9 +1,12 @@
 // Session::Transaction: the state of one open mail transaction (MAIL .. end of data), shared
-// by session_mail.cpp and session_data.cpp. Internal to smtpd's Session.
+// by session_mail.cpp and session_data.cpp; and Session::PendingCheck, a restriction
+// evaluation waiting for its look-ups (session_restrictions.cpp). Internal to smtpd's Session.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/smtp/body.h"
 #include "common/spool/queue_writer.h"
@@ -26,6 +29,14 @@ struct Session::Transaction {
   bool bdat_discard = false;             // the BDAT command was refused: read and drop
   bool bdat_too_big = false;
   std::string chunk;                     // decoded bytes on their way to the writer
+};
+
+struct Session::PendingCheck {
+  std::vector<Stage> stages;
+  CheckFacts facts;
+  RecipientFacts recipient;          // facts.recipient points here at RCPT
+  std::function<void(const Verdict&)> done;
+  bool async = false;                // a look-up was waited for: resume input afterwards
 };
 
 }  // namespace tern::smtpd

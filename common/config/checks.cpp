@@ -77,6 +77,12 @@ std::string check_log_level(std::string_view value) {
   return log::parse_level(value, &level) ? "" : "want debug, info, warning or error";
 }
 
+std::string check_reply_code(std::string_view value) {
+  bool ok = value.size() == 3 && (value[0] == '4' || value[0] == '5') &&
+            value.find_first_not_of("0123456789") == std::string_view::npos;
+  return ok ? "" : "want a 4xx or 5xx SMTP reply code";
+}
+
 std::string check_smtpd_tls_level(std::string_view value) {
   return one_of(value, {"", "none", "may", "encrypt"}, "want none, may or encrypt");
 }

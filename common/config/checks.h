@@ -14,6 +14,8 @@ using Check = std::string (*)(std::string_view value);
 
 std::string check_log_level(std::string_view value);        // debug info warning error
 std::string check_smtpd_tls_level(std::string_view value);  // "" none may encrypt
+// An SMTP reply code for a refusal: 4xx or 5xx (the *_reject_code parameters).
+std::string check_reply_code(std::string_view value);
 // "" none may encrypt dane verify secure
 std::string check_smtp_tls_level(std::string_view value);
 // Each item is "address:port": IPv4 "192.0.2.1:25", IPv6 "[::1]:25", port 1..65535.

@@ -1,4 +1,4 @@
-// Tests for common/config/checks.h: enumerations and socket-address lists.
+// Tests for common/config/checks.h: enumerations, reply codes and socket-address lists.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -41,6 +41,15 @@ TEST_SUITE("config.checks") {
         {"upper", "MAY", kWant},    {"typo", "encrpyt", kWant},
     };
     run(std::begin(cases), std::end(cases), check_smtpd_tls_level);
+  }
+
+  TEST_CASE("check_reply_code: a 4xx or 5xx code") {
+    const char* kWant = "want a 4xx or 5xx SMTP reply code";
+    const Case cases[] = {
+        {"450", "450", ""},     {"554", "554", ""},   {"250", "250", kWant}, {"600", "600", kWant},
+        {"short", "55", kWant}, {"empty", "", kWant}, {"text", "5x0", kWant}, {"long", "5500", kWant},
+    };
+    run(std::begin(cases), std::end(cases), check_reply_code);
   }
 
   TEST_CASE("check_smtp_tls_level: also dane, verify, secure") {

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "common/smtp/address.h"
 #include "smtpd/restrictions.h"
@@ -19,22 +20,46 @@ Class fake_resolve(const smtp::Mailbox& box) {
   return Resolution::RELAY;
 }
 
+RestrictionList parsed(std::vector<std::string> items) {
+  std::vector<std::string> problems;
+  return parse_restriction_list(items, "test", &problems);
+}
+
+RestrictionLists lists_of(std::vector<std::string> relay, std::vector<std::string> recipient) {
+  RestrictionLists lists;
+  lists.relay = parsed(std::move(relay));
+  lists.recipient = parsed(std::move(recipient));
+  return lists;
+}
+
+// RCPT with smtpd_delay_reject = no: relay, then recipient; no look-ups asked.
+Verdict evaluate_recipient(const RestrictionLists& lists, const RecipientFacts& recipient, bool mynetworks = false,
+                           bool authenticated = false) {
+  static constexpr Stage kStages[] = {Stage::kRelay, Stage::kRecipient};
+  CheckFacts facts;
+  facts.client_address = "192.0.2.9";
+  facts.client_name = "unknown[192.0.2.9]";
+  facts.client_in_mynetworks = mynetworks;
+  facts.sasl_authenticated = authenticated;
+  facts.recipient = &recipient;
+  Evaluation e = evaluate(kStages, lists, facts, {});
+  REQUIRE_FALSE(e.need.has_value());
+  return e.verdict;
+}
+
 Verdict verdict_for(const char* path, bool mynetworks, bool authenticated) {
   size_t consumed = 0;
   auto parsed = smtp::parse_path(path, smtp::PathKind::kForward, {}, &consumed);
   REQUIRE(parsed.has_value());
   RecipientFacts f;
   f.recipient = parsed->mailbox.address();
-  f.client_in_mynetworks = mynetworks;
-  f.sasl_authenticated = authenticated;
   f.lookup_ok = true;
   f.klass = fake_resolve(parsed->mailbox);
   f.routing_syntax = parsed->mailbox.has_routing_syntax();
   f.address_literal = parsed->mailbox.address_literal;
-  RestrictionLists lists{{"permit_mynetworks", "permit_sasl_authenticated", "defer_unauth_destination"},
-                         {"permit_mynetworks", "permit_sasl_authenticated", "reject_unauth_destination"},
-                         true};
-  return evaluate_recipient(lists, f);
+  RestrictionLists lists = lists_of({"permit_mynetworks", "permit_sasl_authenticated", "defer_unauth_destination"},
+                                    {"permit_mynetworks", "permit_sasl_authenticated", "reject_unauth_destination"});
+  return evaluate_recipient(lists, f, mynetworks, authenticated);
 }
 
 TEST_SUITE("smtpd.restrictions") {
@@ -73,7 +98,7 @@ TEST_SUITE("smtpd.restrictions") {
     RecipientFacts f;
     f.recipient = "a@example.com";
     f.lookup_ok = false;
-    RestrictionLists lists{{}, {"reject_unauth_destination"}, true};
+    RestrictionLists lists = lists_of({}, {"reject_unauth_destination"});
     Verdict v = evaluate_recipient(lists, f);
     CHECK(v.code == 451);
     CHECK(v.enhanced == "4.3.0");
@@ -89,13 +114,13 @@ TEST_SUITE("smtpd.restrictions") {
     f.klass = Resolution::RELAY;
     struct Row { const char* name; RestrictionLists lists; int code; };
     const Row rows[] = {
-        {"reject", {{}, {"reject"}, true}, 554},
-        {"defer", {{}, {"defer"}, true}, 450},
-        {"permit first", {{}, {"permit", "reject"}, true}, 250},
-        {"dunno continues", {{}, {"dunno", "reject"}, true}, 554},
-        {"defer_unauth_destination", {{"defer_unauth_destination"}, {}, true}, 454},
-        {"unknown name", {{}, {"check_bogus"}, true}, 451},
-        {"relay reject wins over recipient permit", {{"reject_unauth_destination"}, {"permit"}, true}, 554},
+        {"reject", lists_of({}, {"reject"}), 554},
+        {"defer", lists_of({}, {"defer"}), 450},
+        {"permit first", lists_of({}, {"permit", "reject"}), 250},
+        {"dunno continues", lists_of({}, {"dunno", "reject"}), 554},
+        {"defer_unauth_destination", lists_of({"defer_unauth_destination"}, {}), 454},
+        {"unknown name", lists_of({}, {"check_bogus"}), 451},
+        {"relay reject wins over recipient permit", lists_of({"reject_unauth_destination"}, {"permit"}), 554},
     };
     for (const Row& row : rows) {
       INFO(row.name);
@@ -109,7 +134,7 @@ TEST_SUITE("smtpd.restrictions") {
     f.lookup_ok = true;
     f.klass = Resolution::UNKNOWN;
     f.virtual_domain = true;
-    RestrictionLists lists{{}, {"reject_unlisted_recipient"}, true};
+    RestrictionLists lists = lists_of({}, {"reject_unlisted_recipient"});
     CHECK(evaluate_recipient(lists, f).text.find("virtual mailbox table") != std::string::npos);
   }
 }

@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +58,8 @@ class FakeHost : public SessionHost {
   proto::Resolution::Class klass = proto::Resolution::LOCAL;
   bool credentials_ok = true;
   int ids = 0;
+  std::map<std::string, std::string> access;  // every check_*_access table: key -> value
+  std::vector<std::string> table_queries;     // "parameter table key"
 
   void send(std::string_view bytes) override { out.append(bytes); }
   void close() override { closed = true; }
@@ -72,6 +76,19 @@ class FakeHost : public SessionHost {
       std::string a = request.resolve().address();
       r->set_klass(a.ends_with("@example.com") ? (a.starts_with("nobody@") ? proto::Resolution::UNKNOWN : klass)
                                                : proto::Resolution::RELAY);
+    }
+    if (request.has_table()) {
+      const proto::TableQuery& q = request.table();
+      table_queries.push_back(q.parameter() + " " + q.table() + " " + q.key());
+      std::vector<std::string> keys = {q.key()};
+      keys.insert(keys.end(), q.keys().begin(), q.keys().end());
+      for (const auto& key : keys) {
+        auto it = access.find(key);
+        if (it == access.end()) continue;
+        reply.set_found(true);
+        reply.add_values(it->second);
+        break;
+      }
     }
     reply.set_credentials_ok(credentials_ok);
     pending.push_back([done, reply] { done(reply); });
@@ -285,6 +302,86 @@ TEST_SUITE("smtpd.session") {
     CHECK(parsed->envelope.envid() == "abc+2Bd");
     CHECK(parsed->envelope.recipients(0).notify() == 3u);
     CHECK(parsed->envelope.recipients(0).orcpt() == "rfc822;k@example.com");
+  }
+  TEST_CASE("restrictions: smtpd_delay_reject = yes answers a refused sender at each RCPT, in order") {
+    Fixture f("smtpd_sender_restrictions = check_sender_access texthash:/etc/tern/senders\n");
+    f.host.access["spam.example"] = "REJECT";
+    auto lines = f.say("EHLO client.example\r\nMAIL FROM:<a@spam.example>\r\nRCPT TO:<known@example.com>\r\n"
+                       "RCPT TO:<known@example.com>\r\nDATA\r\nRSET\r\nMAIL FROM:<b@good.example>\r\n"
+                       "RCPT TO:<known@example.com>\r\nQUIT\r\n");
+    CHECK(codes(lines) == std::vector<int>{250, 250, 554, 554, 554, 250, 250, 250, 221});
+    CHECK(std::count(lines.begin(), lines.end(), "554 5.7.1 <a@spam.example>: Sender address rejected: Access denied") == 2);
+    REQUIRE_FALSE(f.host.table_queries.empty());
+    CHECK(f.host.table_queries[0] == "smtpd_sender_restrictions texthash:/etc/tern/senders a@spam.example");
+    CHECK(f.spool.incoming() == 0);
+  }
+
+  TEST_CASE("restrictions: smtpd_delay_reject = no answers each list at its own command") {
+    Fixture f("smtpd_delay_reject = no\n"
+              "smtpd_helo_restrictions = reject_non_fqdn_helo_hostname\n"
+              "smtpd_sender_restrictions = check_sender_access texthash:/etc/tern/senders\n");
+    f.host.access["spam.example"] = "550 5.7.0 Not you";
+    auto lines = f.say("EHLO client\r\nEHLO client.example\r\nMAIL FROM:<a@spam.example>\r\n"
+                       "MAIL FROM:<b@good.example>\r\nRCPT TO:<known@example.com>\r\n");
+    CHECK(codes(lines) == std::vector<int>{504, 250, 550, 250, 250});
+    CHECK(lines[0] == "504 5.5.2 <client>: Helo command rejected: need fully-qualified hostname");
+    CHECK(lines[lines.size() - 3] == "550 5.7.0 <a@spam.example>: Sender address rejected: Not you");
+  }
+
+  TEST_CASE("restrictions: a client refused at connect gets 503 for all but QUIT") {
+    TempSpool spool;
+    FakeHost host{spool.fd};
+    host.access["192.0.2"] = "REJECT";
+    ClientIdentity id;
+    id.address = "192.0.2.9";
+    Session session(host, settings("smtpd_delay_reject = no\n"
+                                   "smtpd_client_restrictions = check_client_access texthash:/etc/tern/clients\n"),
+                    id, false);
+    session.start();
+    host.run();
+    CHECK(host.take_lines() ==
+          std::vector<std::string>{"554 5.7.1 <unknown[192.0.2.9]>: Client host rejected: Access denied"});
+    session.on_input("EHLO client.example\r\nQUIT\r\n");
+    host.run();
+    CHECK(host.take_lines() == std::vector<std::string>{"503 5.7.0 Error: access denied for unknown[192.0.2.9]",
+                                                        "221 2.0.0 Bye"});
+  }
+
+  TEST_CASE("restrictions: data sent before the 354 is refused by reject_unauth_pipelining") {
+    // Waiting for the 354 is fine (EHLO ends a group of its own: RFC 2920 §3.1).
+    Fixture f("smtpd_data_restrictions = reject_unauth_pipelining\n");
+    f.say("EHLO client.example\r\n");
+    auto lines = f.say("MAIL FROM:<a@remote.example>\r\nRCPT TO:<known@example.com>\r\nDATA\r\n");
+    CHECK(codes(lines) == std::vector<int>{250, 250, 354});
+    Fixture g("smtpd_data_restrictions = reject_unauth_pipelining\n");
+    g.say("EHLO client.example\r\n");
+    lines = g.say("MAIL FROM:<a@remote.example>\r\nRCPT TO:<known@example.com>\r\nDATA\r\nSubject: x\r\n");
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[2] == "503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command pipelining");
+    // A client that sends MAIL behind EHLO did not wait for the list of extensions either.
+    Fixture h("smtpd_data_restrictions = reject_unauth_pipelining\n");
+    lines = h.say("EHLO client.example\r\nMAIL FROM:<a@remote.example>\r\nRCPT TO:<known@example.com>\r\n");
+    lines = h.say("DATA\r\n");
+    CHECK(codes(lines) == std::vector<int>{503});
+    CHECK(g.spool.incoming() == 0);
+  }
+
+  TEST_CASE("restrictions: the data list applies at the first BDAT; a refused chunk is read and dropped") {
+    Fixture f("smtpd_data_restrictions = check_client_access texthash:/etc/tern/clients\n");
+    f.host.access["192.0.2.9"] = "REJECT No data from you";
+    f.say("EHLO client.example\r\n");
+    auto lines = f.say("MAIL FROM:<a@remote.example>\r\nRCPT TO:<known@example.com>\r\nBDAT 5 LAST\r\nhelloNOOP\r\n");
+    CHECK(lines == std::vector<std::string>{"250 2.1.0 Ok", "250 2.1.5 Ok",
+                                            "554 5.7.1 <unknown[192.0.2.9]>: Client host rejected: No data from you",
+                                            "250 2.0.0 Ok"});
+    CHECK(f.spool.incoming() == 0);
+    CHECK(f.spool.queued().empty());
+  }
+
+  TEST_CASE("restrictions: local submission is not subject to the client, HELO, sender and data lists") {
+    Fixture f("smtpd_client_restrictions = reject\nsmtpd_data_restrictions = reject\n", Role::kLocal);
+    auto lines = f.say("EHLO localhost\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<known@example.com>\r\nDATA\r\n");
+    CHECK(codes(lines) == std::vector<int>{250, 250, 250, 354});
   }
 }
 
