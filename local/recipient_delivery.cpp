@@ -6,6 +6,7 @@
 #include "common/spool/layout.h"
 #include "common/tables/table_name.h"
 #include "local/alias_tables.h"
+#include "local/forward_file.h"
 #include "local/message.h"
 #include "local/queued_message.h"
 #include "local/targets.h"
@@ -91,7 +92,12 @@ proto::RecipientResult deliver_recipient(const config::Config& config, const Rec
 
   auto tables = AliasTables::load(config);
   if (!tables) return result_of(job, DeliveryStatus::defer("4.3.0", "alias_maps: " + tables.error().message));
-  Expansion expansion = expand_local(alias_key(job, *tables), tables->source(config));
+  AliasSource source = tables->source(config);
+  ForwardRecipient forward_for{address, job.recipient.mailbox(), job.recipient.extension()};
+  source.read_forward = [&config, &forward_for](const std::string& user) {
+    return read_forward_file(config, forward_for, user);
+  };
+  Expansion expansion = expand_local(alias_key(job, *tables), source);
   if (!expansion.status.delivered()) return result_of(job, expansion.status);
 
   DeliveryStatus overall = DeliveryStatus::sent("");
@@ -110,7 +116,7 @@ proto::RecipientResult deliver_recipient(const config::Config& config, const Rec
   if (!overall.delivered()) return result_of(job, overall);
   if (!addresses.empty()) {
     if (!texts.empty()) texts += "; ";
-    texts += "alias expanded to " + std::to_string(addresses.size()) + " address(es)";
+    texts += "alias or .forward expanded to " + std::to_string(addresses.size()) + " address(es)";
   }
   proto::RecipientResult result = result_of(job, DeliveryStatus::sent(texts));
   for (const std::string& a : addresses) {

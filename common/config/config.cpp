@@ -191,6 +191,24 @@ std::vector<std::string> Config::get_list(std::string_view name) const {
   return split_list(expand(name));
 }
 
+std::vector<std::string> Config::get_list_with(
+    std::string_view name, const std::map<std::string, std::string, std::less<>>& locals) const {
+  known(name, {Type::kList});
+  Expander expander([this, &locals](std::string_view n, Expander& x) -> std::optional<std::string> {
+    if (auto it = locals.find(n); it != locals.end()) {
+      // Taken literally: an address extension is the sender's text ("user+$x").
+      std::string literal;
+      for (char c : it->second) {
+        if (c == '$') literal += '$';
+        literal += c;
+      }
+      return literal;
+    }
+    return raw_value(n, x);
+  });
+  return split_list(expander.expand_name(name));
+}
+
 int64_t Config::get_time(std::string_view name) const {
   const Parameter& p = known(name, {Type::kTime});
   Result<int64_t> seconds = parse_time(expand(name), p.unit);

@@ -149,6 +149,7 @@ constexpr Parameter kParameters[] = {
     {"mail_spool_directory", kString, "/var/mail", 0, nullptr, "Directory of mbox files (ending in / for Maildir)"},
     {"mailbox_size_limit", kSize, "51200000", 0, nullptr, "Largest mailbox or Maildir file, in bytes; 0: no limit"},
     {"recipient_delimiter", kString, "", 0, nullptr, "Characters separating user and extension (user+ext); empty: none"},
+    {"forward_path", kList, "$home/.forward${recipient_delimiter}${extension}, $home/.forward", 0, nullptr, "Where local looks for a user's .forward file, first found wins ($home, $user, $shell, $recipient, $extension, $domain, $local expand per recipient); empty: no .forward"},
     {"allow_mail_to_commands", kList, "alias, forward", 0, nullptr, "Where delivery to |command is allowed (alias, forward, include)"},
     {"allow_mail_to_files", kList, "alias, forward", 0, nullptr, "Where delivery to /file is allowed (alias, forward, include)"},
     {"default_privs", kString, "nobody", 0, nullptr, "User that alias /file and |command targets run as when the alias file is owned by root"},
