@@ -90,7 +90,7 @@ DeliveryStatus deliver_to_command(const DeliveryContext& ctx, const Target& targ
   if (!allowed(ctx.config, "allow_mail_to_commands", target.origin)) {
     return DeliveryStatus::bounce("5.7.1", "mail to command is restricted (" + target.origin + ")");
   }
-  auto argv = split_command(target.value);
+  auto argv = command_argv(target.value);
   if (!argv) return DeliveryStatus::defer("4.3.5", "alias command: " + argv.error().message);
   CommandRequest request;
   request.argv = std::move(*argv);
