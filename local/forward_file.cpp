@@ -2,12 +2,10 @@
 #include "local/forward_file.h"
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <map>
 
 #include "common/log/log.h"
 #include "common/spool/file_io.h"
@@ -19,27 +17,6 @@ namespace {
 
 using spool::UniqueFd;
 
-std::string login_shell(uid_t uid) {
-  struct passwd pw;
-  struct passwd* found = nullptr;
-  char buf[4096];
-  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) != 0 || found == nullptr || pw.pw_shell == nullptr) return "";
-  return pw.pw_shell;
-}
-
-std::map<std::string, std::string, std::less<>> path_variables(const ForwardRecipient& r, const UserIds& user) {
-  size_t at = r.address.rfind('@');
-  return {
-      {"home", user.home},
-      {"user", user.name},
-      {"shell", login_shell(user.uid)},
-      {"recipient", r.address},
-      {"extension", user.name == r.user ? r.extension : std::string()},
-      {"local", at == std::string::npos ? r.address : r.address.substr(0, at)},
-      {"domain", at == std::string::npos ? std::string() : r.address.substr(at + 1)},
-  };
-}
-
 // Why a .forward may not be trusted, or "" when it may.
 std::string untrusted_because(const struct stat& st, const UserIds& user) {
   if (!S_ISREG(st.st_mode)) return "not a regular file";
@@ -50,11 +27,11 @@ std::string untrusted_because(const struct stat& st, const UserIds& user) {
 
 }  // namespace
 
-Result<std::optional<IncludeFile>> read_forward_file(const config::Config& config, const ForwardRecipient& recipient,
+Result<std::optional<IncludeFile>> read_forward_file(const config::Config& config, const AddressedTo& recipient,
                                                      const std::string& user) {
   auto ids = process::lookup_user(user);
   if (!ids) return std::optional<IncludeFile>();  // no such user: deliver_to_user bounces it
-  for (const std::string& path : config.get_list_with("forward_path", path_variables(recipient, *ids))) {
+  for (const std::string& path : config.get_list_with("forward_path", delivery_variables(recipient, *ids))) {
     if (path.empty() || path.front() != '/') continue;  // an empty $home: nowhere to look
     EffectiveIds as_user;
     if (auto became = as_user.become(ids->uid, ids->gid); !became) return std::unexpected(became.error());

@@ -17,17 +17,12 @@
 
 #include "common/config/config.h"
 #include "local/alias_expansion.h"
+#include "local/delivery_variables.h"
 
 namespace tern::local {
 
-struct ForwardRecipient {
-  std::string address;    // the recipient being delivered (for $recipient, $local, $domain)
-  std::string user;       // the user it was addressed to (mailbox), whose $extension applies
-  std::string extension;  // its recipient_delimiter extension, if any
-};
-
 // nullopt: the user has no (usable) .forward, or no such user.
-Result<std::optional<IncludeFile>> read_forward_file(const config::Config& config, const ForwardRecipient& recipient,
+Result<std::optional<IncludeFile>> read_forward_file(const config::Config& config, const AddressedTo& recipient,
                                                      const std::string& user);
 
 }  // namespace tern::local

@@ -82,6 +82,8 @@ proto::RecipientResult deliver_recipient(const config::Config& config, const Rec
   ctx.sender = queued->envelope.sender();
   ctx.recipient = address;
   ctx.original = job.recipient.original().empty() ? address : job.recipient.original();
+  ctx.addressed_user = job.recipient.mailbox();
+  ctx.extension = job.recipient.extension();
   ctx.content = prepend_trace_headers(message, ctx.sender, address);
   ctx.arrival_seconds = queued->envelope.arrival_time_us() / 1000000;
   ctx.first_attempt = job.first_attempt;
@@ -93,7 +95,7 @@ proto::RecipientResult deliver_recipient(const config::Config& config, const Rec
   auto tables = AliasTables::load(config);
   if (!tables) return result_of(job, DeliveryStatus::defer("4.3.0", "alias_maps: " + tables.error().message));
   AliasSource source = tables->source(config);
-  ForwardRecipient forward_for{address, job.recipient.mailbox(), job.recipient.extension()};
+  AddressedTo forward_for{address, job.recipient.mailbox(), job.recipient.extension()};
   source.read_forward = [&config, &forward_for](const std::string& user) {
     return read_forward_file(config, forward_for, user);
   };

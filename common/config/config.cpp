@@ -191,9 +191,8 @@ std::vector<std::string> Config::get_list(std::string_view name) const {
   return split_list(expand(name));
 }
 
-std::vector<std::string> Config::get_list_with(
-    std::string_view name, const std::map<std::string, std::string, std::less<>>& locals) const {
-  known(name, {Type::kList});
+std::string Config::get_with(std::string_view name, const Locals& locals) const {
+  known(name, {Type::kString, Type::kList});
   Expander expander([this, &locals](std::string_view n, Expander& x) -> std::optional<std::string> {
     if (auto it = locals.find(n); it != locals.end()) {
       // Taken literally: an address extension is the sender's text ("user+$x").
@@ -206,7 +205,12 @@ std::vector<std::string> Config::get_list_with(
     }
     return raw_value(n, x);
   });
-  return split_list(expander.expand_name(name));
+  return expander.expand_name(name);
+}
+
+std::vector<std::string> Config::get_list_with(std::string_view name, const Locals& locals) const {
+  known(name, {Type::kList});
+  return split_list(get_with(name, locals));
 }
 
 int64_t Config::get_time(std::string_view name) const {

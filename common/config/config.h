@@ -50,10 +50,12 @@ class Config {
   std::string get(std::string_view name) const;
   // A list parameter split on white space and commas, empty items dropped.
   std::vector<std::string> get_list(std::string_view name) const;
-  // A list parameter expanded with `locals` first: delivery-time names such as $home and
-  // $user in forward_path, which are not parameters. Other names expand as in get().
-  std::vector<std::string> get_list_with(std::string_view name,
-                                         const std::map<std::string, std::string, std::less<>>& locals) const;
+  // A string or list parameter expanded with `locals` first: delivery-time names such as
+  // $home and $user in forward_path or mailbox_command, which are not parameters; their
+  // values are taken literally. Other names expand as in get().
+  using Locals = std::map<std::string, std::string, std::less<>>;
+  std::string get_with(std::string_view name, const Locals& locals) const;
+  std::vector<std::string> get_list_with(std::string_view name, const Locals& locals) const;
   // A time parameter in seconds ("30s", "5m", "4h", "5d", "1w"; a bare number takes the
   // parameter's default unit, as in Postfix).
   int64_t get_time(std::string_view name) const;

@@ -40,10 +40,11 @@ std::string describe_cycle(std::vector<std::string> cycle, const std::string& st
   return text + start;
 }
 
-// Names forward_path may use that are not parameters: local fills them in per recipient.
+// Names forward_path and mailbox_command may use that are not parameters: local fills them
+// in per recipient.
 bool delivery_time_name(std::string_view parameter, std::string_view ref) {
   static const std::set<std::string_view> kNames{"home", "user", "shell", "recipient", "extension", "domain", "local"};
-  return parameter == "forward_path" && kNames.contains(ref);
+  return (parameter == "forward_path" || parameter == "mailbox_command") && kNames.contains(ref);
 }
 
 }  // namespace
