@@ -29,6 +29,7 @@ constexpr Parameter kParameters[] = {
     {"inet_interfaces", kList, "all", 0, nullptr, "Network addresses the mail system receives mail on (Postfix compatibility)"},
     {"mynetworks", kList, "127.0.0.0/8 [::1]/128", 0, nullptr, "Trusted client networks (permit_mynetworks)"},
     {"relay_domains", kList, "", 0, nullptr, "Domains this system relays mail to (besides local and virtual ones)"},
+    {"transport_maps", kList, "", 0, nullptr, "Tables of address or domain -> transport:nexthop for relayed mail (smtp or relay transports; \".domain\" keys match subdomains)"},
     {"relayhost", kString, "", 0, nullptr, "Next hop for all non-local mail ([host]:port skips MX look-up); empty: DNS"},
     // Logging
     {"log_level", kString, "info", 0, check_log_level, "Lowest level logged: debug, info, warning or error"},
