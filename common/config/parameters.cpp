@@ -159,6 +159,7 @@ constexpr Parameter kParameters[] = {
     {"biff", kBool, "no", 0, nullptr, "Notify the local biff service of new mail"},
     // Virtual mailboxes and aliases
     {"virtual_mailbox_domains", kList, "$virtual_mailbox_maps", 0, nullptr, "Domains whose users have virtual mailboxes"},
+    {"virtual_transport", kString, "virtual", 0, nullptr, "How virtual mailboxes are delivered: virtual (Maildir/mbox under virtual_mailbox_base) or lmtp:unix:/path, lmtp:[host]:port (an LMTP server such as Dovecot's)"},
     {"virtual_mailbox_base", kString, "", 0, nullptr, "Directory prefixed to virtual_mailbox_maps results"},
     {"virtual_mailbox_maps", kList, "", 0, nullptr, "Table of address -> mailbox path under virtual_mailbox_base (trailing /: Maildir)"},
     {"virtual_mailbox_limit", kSize, "51200000", 0, nullptr, "Largest virtual mailbox or Maildir file, in bytes; 0: no limit"},

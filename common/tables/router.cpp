@@ -74,6 +74,7 @@ RouterSettings RouterSettings::from_config(const config::Config& config) {
   s.virtual_mailbox_maps = config.get_list("virtual_mailbox_maps");
   s.alias_maps = config.get_list("alias_maps");
   s.transport_maps = config.get_list("transport_maps");
+  s.virtual_transport = config.get("virtual_transport");
   s.myorigin = lowercase(config.get("myorigin"));
   s.relayhost = config.get("relayhost");
   s.recipient_delimiter = config.get("recipient_delimiter");
@@ -254,6 +255,13 @@ Resolution Router::classify(std::string_view address) {
       Resolution r = make(final_address, Resolution::VIRTUAL);
       r.set_mailbox((*mailbox)->front());
       r.set_extension(parts.extension);
+      const std::string& transport = settings_.virtual_transport;
+      if (transport.size() > 5 && lowercase(transport.substr(0, 5)) == "lmtp:") {
+        r.set_nexthop(transport);
+      } else if (!transport.empty() && transport != "virtual") {
+        return make(final_address, Resolution::ERROR,
+                    "virtual_transport \"" + transport + "\" is not supported (virtual and lmtp:... are)");
+      }
       return r;
     }
     return make(final_address, Resolution::UNKNOWN, "User unknown in virtual mailbox table");
@@ -268,9 +276,14 @@ Resolution Router::classify(std::string_view address) {
   size_t colon = (*entry)->find(':');
   std::string transport = lowercase(std::string_view(**entry).substr(0, colon));
   std::string nexthop = colon == std::string::npos ? std::string() : (*entry)->substr(colon + 1);
+  if (transport == "lmtp") {
+    if (nexthop.empty()) return make(final_address, Resolution::ERROR, "transport_maps: lmtp needs a nexthop");
+    r.set_nexthop("lmtp:" + nexthop);
+    return r;
+  }
   if (transport != "smtp" && transport != "relay" && !transport.empty()) {
     return make(final_address, Resolution::ERROR,
-                "transport_maps: transport \"" + transport + "\" is not supported (smtp and relay are)");
+                "transport_maps: transport \"" + transport + "\" is not supported (smtp, relay and lmtp are)");
   }
   r.set_nexthop(nexthop.empty() ? domain : nexthop);
   return r;

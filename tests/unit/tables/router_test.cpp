@@ -174,7 +174,8 @@ TEST_SUITE("tables.router") {
                              {"vip@far.example", {"relay:[vip.example]"}},
                              {"far.example", {":[far-gw.example]:587"}},
                              {".sub.example", {"smtp:"}},
-                             {"bad.example", {"lmtp:unix:private/dovecot-lmtp"}},
+                             {"bad.example", {"error:no mail here"}},
+                             {"lmtp.example", {"lmtp:unix:/run/dovecot/lmtp"}},
                              {"*", {"smtp:[fallback.example]"}}};
     FakeUsers users;
     RouterSettings s = settings();
@@ -191,11 +192,30 @@ TEST_SUITE("tables.router") {
     check(router, "bob@sub.example", {{"bob@sub.example", Resolution::RELAY, "[fallback.example]"}});
     check(router, "bob@bad.example",
           {{"bob@bad.example", Resolution::ERROR,
-            "transport_maps: transport \"lmtp\" is not supported (smtp and relay are)"}});
+            "transport_maps: transport \"error\" is not supported (smtp, relay and lmtp are)"}});
+    check(router, "bob@lmtp.example", {{"bob@lmtp.example", Resolution::RELAY, "lmtp:unix:/run/dovecot/lmtp"}});
     // Local and virtual recipients are not relayed.
     check(router, "alice@tern.test", {{"alice@tern.test", Resolution::LOCAL, "alice"}});
     t.tables["transport"].erase("*");
     check(router, "bob@near.example", {{"bob@near.example", Resolution::RELAY, "[smarthost.example]:587"}});
+  }
+
+  TEST_CASE("virtual_transport = lmtp:... puts the LMTP server on virtual resolutions") {
+    FakeTables t = tables();
+    FakeUsers users;
+    RouterSettings s = settings();
+    s.virtual_transport = "lmtp:unix:/run/dovecot/lmtp";
+    Router router(s, t, users);
+    auto got = router.resolve("carol@virt.example");
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].klass() == Resolution::VIRTUAL);
+    CHECK(got[0].nexthop() == "lmtp:unix:/run/dovecot/lmtp");
+    check(router, "nobody@virt.example", {{"nobody@virt.example", Resolution::UNKNOWN,
+                                           "User unknown in virtual mailbox table"}});
+    s.virtual_transport = "dovecot";
+    Router other(s, t, users);
+    check(other, "carol@virt.example", {{"carol@virt.example", Resolution::ERROR,
+                                         "virtual_transport \"dovecot\" is not supported (virtual and lmtp:... are)"}});
   }
 
   TEST_CASE("an unreadable table is a temporary error") {
