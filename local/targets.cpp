@@ -92,8 +92,7 @@ DeliveryStatus run_command_as(const DeliveryContext& ctx, const UserIds& as, con
 DeliveryStatus deliver_to_user(const DeliveryContext& ctx, const std::string& user) {
   auto ids = process::lookup_user(user);
   if (!ids) return DeliveryStatus::bounce("5.1.1", "unknown user: \"" + user + "\"");
-  std::string command =
-      ctx.config.get_with("mailbox_command", delivery_variables({ctx.recipient, ctx.addressed_user, ctx.extension}, *ids));
+  std::string command = ctx.config.get("mailbox_command");  // as written: shell syntax, no $name expansion
   if (!command.empty()) {
     UserIds as = *ids;
     if (as.uid == 0) {  // never root: Postfix runs root's mailbox_command as default_privs

@@ -173,8 +173,14 @@ std::optional<std::string> Config::raw_value(std::string_view name, Expander& ex
   return escaped(TERN_DAEMON_DIRECTORY);
 }
 
+bool is_verbatim(std::string_view name) { return canonical_name(name) == "mailbox_command"; }
+
 std::string Config::expand(std::string_view name,
                            std::vector<std::vector<std::string>>* loops) const {
+  if (is_verbatim(name)) {  // shell syntax, as in Postfix: no $name substitution at all
+    Expander unused([](std::string_view, Expander&) { return std::optional<std::string>(); });
+    return raw_value(name, unused).value_or("");
+  }
   Expander expander([this](std::string_view n, Expander& x) { return raw_value(n, x); });
   std::string value = expander.expand_name(name);
   if (loops != nullptr) *loops = expander.loops();

@@ -94,6 +94,10 @@ class Config {
   std::map<std::string, int, std::less<>> lines_;            // where each was set
 };
 
+// Parameters whose value is used as written, without $name expansion (mailbox_command: shell
+// syntax, as in Postfix).
+bool is_verbatim(std::string_view name);
+
 // -c DIR if given, else $MAIL_CONFIG, else /etc/tern.
 std::string config_directory_from(const char* dash_c_argument);
 

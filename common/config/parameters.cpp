@@ -146,7 +146,7 @@ constexpr Parameter kParameters[] = {
     {"alias_maps", kList, "hash:/etc/aliases", 0, nullptr, "Alias tables for local delivery (read directly: no newaliases step needed)"},
     {"alias_database", kList, "hash:/etc/aliases", 0, nullptr, "Alias tables that newaliases rebuilds (Postfix compatibility)"},
     {"local_recipient_maps", kList, "proxy:unix:passwd.byname $alias_maps", 0, nullptr, "Tables of valid local recipients; empty: accept any"},
-    {"mailbox_command", kString, "", 0, nullptr, "Command that delivers to a local user's mailbox (procmail, dovecot-lda), run as the user; before home_mailbox; $home, $user, $shell, $recipient, $extension, $domain, $local expand per recipient"},
+    {"mailbox_command", kString, "", 0, nullptr, "Command that delivers to a local user's mailbox (procmail, dovecot-lda), run as the user; before home_mailbox; used as written (no $name expansion: $SENDER, $RECIPIENT, $EXTENSION, $HOME, $USER are the shell's, from the environment)"},
     {"home_mailbox", kString, "", 0, nullptr, "Mailbox relative to the home directory (ending in / for Maildir); empty: mail_spool_directory"},
     {"mail_spool_directory", kString, "/var/mail", 0, nullptr, "Directory of mbox files (ending in / for Maildir)"},
     {"mailbox_size_limit", kSize, "51200000", 0, nullptr, "Largest mailbox or Maildir file, in bytes; 0: no limit"},

@@ -40,11 +40,10 @@ std::string describe_cycle(std::vector<std::string> cycle, const std::string& st
   return text + start;
 }
 
-// Names forward_path and mailbox_command may use that are not parameters: local fills them
-// in per recipient.
+// Names forward_path may use that are not parameters: local fills them in per recipient.
 bool delivery_time_name(std::string_view parameter, std::string_view ref) {
   static const std::set<std::string_view> kNames{"home", "user", "shell", "recipient", "extension", "domain", "local"};
-  return (parameter == "forward_path" || parameter == "mailbox_command") && kNames.contains(ref);
+  return parameter == "forward_path" && kNames.contains(ref);
 }
 
 }  // namespace
@@ -59,6 +58,7 @@ void Config::validate(const std::string& file, std::vector<Diagnostic>* errors,
   // Each value as written: macro syntax, and the names it refers to.
   std::set<std::string, std::less<>> referenced;
   for (const auto& [name, value] : values_) {
+    if (is_verbatim(name)) continue;  // not expanded: its $ belong to the shell
     References refs = scan(value);
     if (!refs.error.empty()) errors->push_back({file, line_of(name), name + ": " + refs.error});
     std::set<std::string> undefined;

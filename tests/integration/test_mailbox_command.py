@@ -1,7 +1,7 @@
 """mailbox_command, end to end: smtpd -> qmgr -> local -> a command run as the user.
 
-mailbox_command is a shell command line (it has '>' and ';'), with $home, $user and
-${extension?...} filled in by Tern per recipient. Mail to ternm1+tag@ reaches the command as
+mailbox_command is a shell command line (it has '>' and ';') that Tern leaves as written: the
+shell expands $USER, $HOME and ${EXTENSION:+...} from the command's environment. Mail to ternm1+tag@ reaches the command as
 ternm1: the message on its input lands in the file the command writes, owned by ternm1, and
 its environment carries the envelope. The command exits 75 (EX_TEMPFAIL) for ternm2: the
 message is deferred and stays in the queue.
@@ -19,8 +19,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 from ternlib import Tern, mailq, wait_for  # noqa: E402
 
 USERS = ["ternm1", "ternm2"]
-COMMAND = ("test $user = ternm2 && exit 75; /usr/bin/env > $home/env; "
-           "cat > $home/got${extension?-$extension}")
+# Shell syntax, used as written (no $name expansion by Tern, as in Postfix): the shell takes
+# $USER, $HOME and $EXTENSION from the environment Tern gives the command.
+COMMAND = ('test "$USER" = ternm2 && exit 75; /usr/bin/env > "$HOME/env"; '
+           'cat > "$HOME/got${EXTENSION:+-$EXTENSION}"')
 
 
 @unittest.skipUnless(os.geteuid() == 0, "creates local users")

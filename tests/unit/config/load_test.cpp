@@ -163,6 +163,15 @@ TEST_SUITE("config.load") {
     CHECK(testing::join(warnings) == "t.conf:1: forward_path: undefined parameter \"$homedir\" expands to empty");
   }
 
+  TEST_CASE("mailbox_command is used as written: its $ belong to the shell") {
+    std::vector<Diagnostic> warnings;
+    const char* command = "/usr/lib/dovecot/dovecot-lda -f \"$SENDER\" -a \"$RECIPIENT\" ${EXTENSION:+-m $EXTENSION}";
+    Result<Config> config = Config::parse(std::string("mailbox_command = ") + command + "\n", "t.conf", &warnings);
+    REQUIRE(config.has_value());
+    CHECK(testing::join(warnings) == "");
+    CHECK(config->get("mailbox_command") == command);
+  }
+
   TEST_CASE("the shipped etc/tern.conf loads with no warnings and sets nothing") {
     std::vector<Diagnostic> warnings;
     Result<Config> config = Config::load(kShippedDir, &warnings);
