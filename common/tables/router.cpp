@@ -257,6 +257,9 @@ Resolution Router::classify(std::string_view address) {
       r.set_extension(parts.extension);
       const std::string& transport = settings_.virtual_transport;
       if (transport.size() > 5 && lowercase(transport.substr(0, 5)) == "lmtp:") {
+        if (lowercase(transport.substr(5, 5)) == "unix:" && transport.substr(10, 1) != "/") {
+          return make(final_address, Resolution::ERROR, "virtual_transport: lmtp:unix: needs an absolute path");
+        }
         r.set_nexthop(transport);
       } else if (!transport.empty() && transport != "virtual") {
         return make(final_address, Resolution::ERROR,
@@ -277,7 +280,10 @@ Resolution Router::classify(std::string_view address) {
   std::string transport = lowercase(std::string_view(**entry).substr(0, colon));
   std::string nexthop = colon == std::string::npos ? std::string() : (*entry)->substr(colon + 1);
   if (transport == "lmtp") {
-    if (nexthop.empty()) return make(final_address, Resolution::ERROR, "transport_maps: lmtp needs a nexthop");
+    if (nexthop.empty() || (lowercase(nexthop.substr(0, 5)) == "unix:" && nexthop.substr(5, 1) != "/")) {
+      return make(final_address, Resolution::ERROR,
+                  "transport_maps: lmtp needs a nexthop: unix:/absolute/path, [host]:port or host");
+    }
     r.set_nexthop("lmtp:" + nexthop);
     return r;
   }

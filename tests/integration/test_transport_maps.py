@@ -5,7 +5,8 @@ Two scripted SMTP servers on 127.0.0.2 and 127.0.0.3 and a transport table:
   boss@b.example      smtp:[127.0.0.3]:P3     (one address, before its domain's entry)
   .b.example          :[127.0.0.2]:P2         (subdomains of b.example)
   b.example           relay:[127.0.0.2]:P2
-  lmtp.example        lmtp:unix:private/x     (a transport Tern has not: 451 at RCPT, nothing queued)
+  error.example       error:go away           (a transport Tern has not: 451 at RCPT, nothing queued)
+  lmtp.example        lmtp:unix:private/x     (a relative socket path: likewise)
 Mail sent with smtplib from 127.0.0.1 (in mynetworks) arrives at the server its entry names.
 """
 import os
@@ -28,7 +29,7 @@ class TransportMaps(unittest.TestCase):
         table = os.path.join(t.etc, "transport")
         with open(table, "w") as f:
             f.write("a.example smtp:%s\nboss@b.example smtp:%s\n.b.example :%s\nb.example relay:%s\n"
-                    "lmtp.example lmtp:unix:private/x\n" % (cls.two.nexthop, cls.three.nexthop, cls.two.nexthop,
+                    "error.example error:go away\nlmtp.example lmtp:unix:private/x\n" % (cls.two.nexthop, cls.three.nexthop, cls.two.nexthop,
                                                             cls.two.nexthop))
         t.settings.update({"transport_maps": "hash:" + table, "mynetworks": "127.0.0.0/8",
                            "smtp_tls_security_level": "none"})
@@ -65,9 +66,10 @@ class TransportMaps(unittest.TestCase):
         with smtplib.SMTP("127.0.0.1", self.tern.smtp_port, timeout=20) as s:
             s.ehlo("client.test")
             s.mail("s@example.test")
-            code, text = s.rcpt("x@lmtp.example")
-        self.assertEqual(code, 451, text)
-        self.assertIn(b"4.3.0", text)
+            for recipient in ("x@error.example", "x@lmtp.example"):
+                code, text = s.rcpt(recipient)
+                self.assertEqual(code, 451, text)
+                self.assertIn(b"4.3.0", text)
         self.assertEqual(queue_ids(self.tern), [])
 
 

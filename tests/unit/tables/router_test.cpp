@@ -176,6 +176,7 @@ TEST_SUITE("tables.router") {
                              {".sub.example", {"smtp:"}},
                              {"bad.example", {"error:no mail here"}},
                              {"lmtp.example", {"lmtp:unix:/run/dovecot/lmtp"}},
+                             {"rel.example", {"lmtp:unix:private/dovecot-lmtp"}},
                              {"*", {"smtp:[fallback.example]"}}};
     FakeUsers users;
     RouterSettings s = settings();
@@ -194,6 +195,9 @@ TEST_SUITE("tables.router") {
           {{"bob@bad.example", Resolution::ERROR,
             "transport_maps: transport \"error\" is not supported (smtp, relay and lmtp are)"}});
     check(router, "bob@lmtp.example", {{"bob@lmtp.example", Resolution::RELAY, "lmtp:unix:/run/dovecot/lmtp"}});
+    check(router, "bob@rel.example",
+          {{"bob@rel.example", Resolution::ERROR,
+            "transport_maps: lmtp needs a nexthop: unix:/absolute/path, [host]:port or host"}});
     // Local and virtual recipients are not relayed.
     check(router, "alice@tern.test", {{"alice@tern.test", Resolution::LOCAL, "alice"}});
     t.tables["transport"].erase("*");
