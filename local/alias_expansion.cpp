@@ -35,13 +35,41 @@ class Expander {
   void expand_name(const std::string& name, int depth) {
     auto hit = source_.lookup(name);
     if (!hit) {
-      add_user(name);
+      expand_user(name, depth);
       return;
     }
     stack_.insert(name);
     for (const std::string& raw : hit->targets) {
       if (!status_.delivered()) break;
       expand_target(name, trim(raw), hit->owner, "alias", depth);
+    }
+    stack_.erase(name);
+  }
+
+  // A system user: its .forward if it has one, else its mailbox.
+  void expand_user(const std::string& name, int depth) {
+    if (!source_.read_forward || stack_.contains(name)) {
+      add_user(name);
+      return;
+    }
+    auto file = source_.read_forward(name);
+    if (!file) {
+      status_ = DeliveryStatus::defer("4.3.0", "cannot read the .forward of " + name + ": " + file.error().message);
+      return;
+    }
+    std::vector<std::string> entries = *file ? split_include_text((*file)->text) : std::vector<std::string>{};
+    if (entries.empty()) {
+      add_user(name);
+      return;
+    }
+    if (depth + 1 >= kMaxAliasDepth) {
+      status_ = DeliveryStatus::bounce("5.4.6", ".forward expansion of " + name + " is nested too deeply");
+      return;
+    }
+    stack_.insert(name);
+    for (const std::string& entry : entries) {
+      if (!status_.delivered()) break;
+      expand_target(name, entry, (*file)->owner, "forward", depth + 1);
     }
     stack_.erase(name);
   }

@@ -10,6 +10,9 @@
 //                                        the alias itself ("root: root, /f"), a name already
 //                                        being expanded (a cycle) or "\name" is the system
 //                                        user `name`
+// A name that is no alias is a system user; when the source can read .forward files and the
+// user has one (forward_file.h), its entries replace the user like an alias's targets (origin
+// "forward", run as the user); the user's own name or "\user" in it is the user's mailbox.
 // Duplicate targets are delivered once. The alias owner is the owner of the aliases file;
 // root maps to default_privs (identity.h) -- the source supplies owners. Pure given the
 // source; no I/O of its own.
@@ -51,6 +54,8 @@ struct AliasSource {
   std::function<std::optional<AliasHit>(const std::string& name)> lookup;
   // Reads an :include: file with the privileges of `reader`.
   std::function<Result<IncludeFile>(const std::string& path, const UserIds& reader)> read_include;
+  // A system user's .forward: nullopt when there is none. Unset: .forward files are not read.
+  std::function<Result<std::optional<IncludeFile>>(const std::string& user)> read_forward;
 };
 
 struct Expansion {

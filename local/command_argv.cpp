@@ -1,4 +1,4 @@
-// split_command(): quoting rules of alias command targets.
+// command_argv() and split_command(): how a |command target becomes an argument vector.
 #include "local/command_argv.h"
 
 namespace tern::local {
@@ -49,6 +49,13 @@ Result<std::vector<std::string>> split_command(std::string_view text) {
   if (in_word) words.push_back(std::move(word));
   if (words.empty()) return fail("empty command");
   return words;
+}
+
+Result<std::vector<std::string>> command_argv(std::string_view text) {
+  constexpr std::string_view kShellMeta = "~`!$^&*()=|\\[]{};'\"<>?\n\r";
+  if (text.find_first_of(kShellMeta) == std::string_view::npos) return split_command(text);
+  if (text.find_first_not_of(" \t\n\r") == std::string_view::npos) return fail("empty command");
+  return std::vector<std::string>{"/bin/sh", "-c", std::string(text)};
 }
 
 }  // namespace tern::local

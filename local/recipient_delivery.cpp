@@ -6,6 +6,7 @@
 #include "common/spool/layout.h"
 #include "common/tables/table_name.h"
 #include "local/alias_tables.h"
+#include "local/forward_file.h"
 #include "local/message.h"
 #include "local/queued_message.h"
 #include "local/targets.h"
@@ -81,6 +82,8 @@ proto::RecipientResult deliver_recipient(const config::Config& config, const Rec
   ctx.sender = queued->envelope.sender();
   ctx.recipient = address;
   ctx.original = job.recipient.original().empty() ? address : job.recipient.original();
+  ctx.addressed_user = job.recipient.mailbox();
+  ctx.extension = job.recipient.extension();
   ctx.content = prepend_trace_headers(message, ctx.sender, address);
   ctx.arrival_seconds = queued->envelope.arrival_time_us() / 1000000;
   ctx.first_attempt = job.first_attempt;
@@ -91,7 +94,12 @@ proto::RecipientResult deliver_recipient(const config::Config& config, const Rec
 
   auto tables = AliasTables::load(config);
   if (!tables) return result_of(job, DeliveryStatus::defer("4.3.0", "alias_maps: " + tables.error().message));
-  Expansion expansion = expand_local(alias_key(job, *tables), tables->source(config));
+  AliasSource source = tables->source(config);
+  AddressedTo forward_for{address, job.recipient.mailbox(), job.recipient.extension()};
+  source.read_forward = [&config, &forward_for](const std::string& user) {
+    return read_forward_file(config, forward_for, user);
+  };
+  Expansion expansion = expand_local(alias_key(job, *tables), source);
   if (!expansion.status.delivered()) return result_of(job, expansion.status);
 
   DeliveryStatus overall = DeliveryStatus::sent("");
@@ -110,7 +118,7 @@ proto::RecipientResult deliver_recipient(const config::Config& config, const Rec
   if (!overall.delivered()) return result_of(job, overall);
   if (!addresses.empty()) {
     if (!texts.empty()) texts += "; ";
-    texts += "alias expanded to " + std::to_string(addresses.size()) + " address(es)";
+    texts += "alias or .forward expanded to " + std::to_string(addresses.size()) + " address(es)";
   }
   proto::RecipientResult result = result_of(job, DeliveryStatus::sent(texts));
   for (const std::string& a : addresses) {

@@ -4,7 +4,8 @@
 // request supplies names only: the sender and the bytes come from the queue file), refuses a
 // forwarding loop (a Delivered-To: for this recipient already in the header: 5.4.6), prepends
 // Return-Path: and Delivered-To:, then delivers: a virtual mailbox, or for a local recipient
-// alias_maps first (alias_expansion.h) and the system user last.
+// alias_maps first (alias_expansion.h), then the user's .forward (forward_file.h), and the
+// system user's mailbox last.
 //
 // The result: DELIVERED when every local target took the message, with `expanded` listing
 // the addresses alias expansion handed back for qmgr to route; otherwise the worst status of

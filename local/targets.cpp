@@ -11,6 +11,7 @@
 #include "common/process/privileges.h"
 #include "local/command_argv.h"
 #include "local/command_runner.h"
+#include "local/delivery_variables.h"
 #include "local/identity.h"
 #include "local/maildir.h"
 #include "local/mbox.h"
@@ -56,11 +57,51 @@ DeliveryStatus deliver_as(const DeliveryContext& ctx, uid_t uid, gid_t gid, cons
   return deliver_mbox(path, ctx.sender, ctx.content, std::time(nullptr), options);
 }
 
+// Runs `text` (command_argv.h) as `as`, the message on its input, the envelope in its
+// environment only.
+DeliveryStatus run_command_as(const DeliveryContext& ctx, const UserIds& as, const std::string& text,
+                              const std::string& what) {
+  auto argv = command_argv(text);
+  if (!argv) return DeliveryStatus::defer("4.3.5", what + ": " + argv.error().message);
+  CommandRequest request;
+  request.argv = std::move(*argv);
+  request.as = as;
+  request.input = ctx.content;
+  request.timeout_seconds = static_cast<int>(ctx.config.get_time("command_time_limit"));
+  std::string home = as.home.empty() ? "/" : as.home;
+  std::string shell = login_shell(as.uid);
+  request.env = {
+      {"SENDER", ctx.sender},
+      {"RECIPIENT", ctx.recipient},
+      {"ORIGINAL_RECIPIENT", ctx.original},
+      {"QUEUE_ID", ctx.queue_id},
+      {"LOCAL", local_of(ctx.recipient)},
+      {"DOMAIN", domain_of(ctx.recipient)},
+      {"EXTENSION", as.name == ctx.addressed_user ? ctx.extension : std::string()},
+      {"HOME", home},
+      {"USER", as.name},
+      {"LOGNAME", as.name},
+      {"SHELL", shell.empty() ? "/bin/sh" : shell},
+      {"PATH", kCommandPath},
+  };
+  return run_command(request);
+}
+
 }  // namespace
 
 DeliveryStatus deliver_to_user(const DeliveryContext& ctx, const std::string& user) {
   auto ids = process::lookup_user(user);
   if (!ids) return DeliveryStatus::bounce("5.1.1", "unknown user: \"" + user + "\"");
+  std::string command = ctx.config.get("mailbox_command");  // as written: shell syntax, no $name expansion
+  if (!command.empty()) {
+    UserIds as = *ids;
+    if (as.uid == 0) {  // never root: Postfix runs root's mailbox_command as default_privs
+      auto privs = default_privs_user(ctx.config);
+      if (!privs) return DeliveryStatus::defer("4.3.5", privs.error().message);
+      as = *privs;
+    }
+    return run_command_as(ctx, as, command, "mailbox_command");
+  }
   int64_t limit = ctx.config.get_int("mailbox_size_limit");
   std::string home_mailbox = ctx.config.get("home_mailbox");
   if (!home_mailbox.empty()) {
@@ -90,28 +131,7 @@ DeliveryStatus deliver_to_command(const DeliveryContext& ctx, const Target& targ
   if (!allowed(ctx.config, "allow_mail_to_commands", target.origin)) {
     return DeliveryStatus::bounce("5.7.1", "mail to command is restricted (" + target.origin + ")");
   }
-  auto argv = split_command(target.value);
-  if (!argv) return DeliveryStatus::defer("4.3.5", "alias command: " + argv.error().message);
-  CommandRequest request;
-  request.argv = std::move(*argv);
-  request.as = target.owner;
-  request.input = ctx.content;
-  request.timeout_seconds = static_cast<int>(ctx.config.get_time("command_time_limit"));
-  std::string home = target.owner.home.empty() ? "/" : target.owner.home;
-  request.env = {
-      {"SENDER", ctx.sender},
-      {"RECIPIENT", ctx.recipient},
-      {"ORIGINAL_RECIPIENT", ctx.original},
-      {"QUEUE_ID", ctx.queue_id},
-      {"LOCAL", local_of(ctx.recipient)},
-      {"DOMAIN", domain_of(ctx.recipient)},
-      {"HOME", home},
-      {"USER", target.owner.name},
-      {"LOGNAME", target.owner.name},
-      {"SHELL", "/bin/sh"},
-      {"PATH", kCommandPath},
-  };
-  return run_command(request);
+  return run_command_as(ctx, target.owner, target.value, target.origin + " command");
 }
 
 bool safe_relative_path(const std::string& path) {

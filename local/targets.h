@@ -27,12 +27,16 @@ struct DeliveryContext {
   std::string sender;
   std::string recipient;     // the address being delivered (Delivered-To:)
   std::string original;      // the envelope recipient it came from
+  std::string addressed_user;  // the local user the recipient names (mailbox), for $extension
+  std::string extension;       // the recipient's recipient_delimiter extension, if any
   std::string content;       // the message with Return-Path: and Delivered-To:, LF line ends
   int64_t arrival_seconds = 0;
   bool first_attempt = false;  // RecipientJob::first_attempt: no earlier copy to look for
   bool keep_ids = false;       // RecipientJob::keep_ids: stay the mailbox owner afterwards
 };
 
+// A local user's mailbox: mailbox_command if set (run as the user; default_privs for root),
+// else home_mailbox, else mail_spool_directory.
 DeliveryStatus deliver_to_user(const DeliveryContext& ctx, const std::string& user);
 DeliveryStatus deliver_to_file(const DeliveryContext& ctx, const Target& target);
 DeliveryStatus deliver_to_command(const DeliveryContext& ctx, const Target& target);

@@ -18,7 +18,8 @@ RouteDecision deliver(const proto::Resolution& r) {
   d.target.address = r.address();
   d.target.mailbox = r.mailbox();
   d.target.extension = r.extension();
-  if (r.klass() == proto::Resolution::RELAY) {
+  if (r.klass() == proto::Resolution::RELAY || !r.nexthop().empty()) {
+    // A local or virtual recipient with a nexthop goes to a transport (virtual_transport = lmtp:...).
     d.target.destination = {"smtp", r.nexthop()};
   } else {
     d.target.virtual_mailbox = r.klass() == proto::Resolution::VIRTUAL;

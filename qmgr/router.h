@@ -1,7 +1,8 @@
 // Routing one recipient from lookup's answer (proto/lookup.proto, ResolveQuery), pure:
 //   lookup unreachable, no answer, or a resolution of class ERROR  -> defer 4.3.0
 //   UNKNOWN                                                         -> bounce 5.1.1
-//   one LOCAL or VIRTUAL resolution -> the `local` transport, one destination per mailbox
+//   one LOCAL or VIRTUAL resolution -> the `local` transport, one destination per mailbox;
+//                                      with a nexthop (virtual_transport = lmtp:...) -> `smtp`
 //   one RELAY resolution            -> the `smtp` transport, destination = nexthop
 //   several resolutions (a virtual alias list) -> expand: each address becomes an added
 //     recipient with its own durable status, routed again on its own.

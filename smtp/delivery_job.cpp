@@ -62,6 +62,10 @@ void DeliveryJob::on_message(Result<QueuedMessage> message) {
 // smtp_tls_policy_maps, keyed by the nexthop as qmgr wrote it ("example.com", "[host]:port"),
 // overrides smtp_tls_security_level for that destination.
 void DeliveryJob::fetch_tls_policy() {
+  if (nexthop_.lmtp) {  // LMTP runs to a local or trusted server: no TLS, as Postfix's lmtp default
+    tls_level_ = TlsLevel::kNone;
+    return resolve();
+  }
   tls_level_ = parse_tls_level(deps_.config->get("smtp_tls_security_level")).value_or(TlsLevel::kMay);
   if (deps_.config->get_list("smtp_tls_policy_maps").empty()) return resolve();
   proto::LookupRequest req;
@@ -88,6 +92,7 @@ void DeliveryJob::fetch_tls_policy() {
 }
 
 void DeliveryJob::resolve() {
+  if (!nexthop_.unix_path.empty()) return on_resolved({Target{nexthop_.host, "", 0, nexthop_.unix_path}});
   if (nexthop_.ip_literal) return on_resolved({Target{nexthop_.host, nexthop_.host, nexthop_.port}});
   proto::LookupRequest req;
   if (nexthop_.mx_lookup) req.mutable_mx()->set_domain(nexthop_.host);
@@ -134,7 +139,8 @@ void DeliveryJob::on_resolved(std::vector<Target> targets) {
 }
 
 void DeliveryJob::fetch_credentials() {
-  if (!deps_.config->get_bool("smtp_sasl_auth_enable") || deps_.config->get_list("smtp_sasl_password_maps").empty()) {
+  if (nexthop_.lmtp || !deps_.config->get_bool("smtp_sasl_auth_enable") ||
+      deps_.config->get_list("smtp_sasl_password_maps").empty()) {
     return try_next();
   }
   proto::LookupRequest req;
@@ -174,6 +180,7 @@ SessionPolicy DeliveryJob::policy(const Target& target) const {
   const auto& context = p.tls_level == TlsLevel::kVerify ? deps_.tls_verify : deps_.tls_may;
   p.tls_context = context.value_or(nullptr);
   p.reuse_limit = c.get_int("smtp_connection_reuse_count_limit");
+  p.lmtp = nexthop_.lmtp;
   p.credentials = credentials_;
   bool noplaintext = false;
   for (const auto& o : c.get_list("smtp_sasl_security_options")) noplaintext = noplaintext || o == "noplaintext";

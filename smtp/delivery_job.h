@@ -4,6 +4,8 @@
 //   directly) -> credentials for AUTH (lookup table) -> try each server address in order (at
 //   "dane", after a TLSA look-up for that server: tls_policy.h), reusing an idle cached session
 //   to the same nexthop when there is one -> one RecipientResult each.
+// An "lmtp:" nexthop (nexthop.h) is an LMTP server: no TLS, no AUTH, no MX look-up; a
+// unix-domain socket needs no look-up at all.
 // DANE (RFC 7672 §2.2) applies to a server only when the MX answer and that host's address
 // records were DNSSEC-validated; otherwise no TLSA look-up is made and "dane" acts as "may".
 // A server that cannot be reached, refuses the greeting or fails EHLO/TLS is skipped for the

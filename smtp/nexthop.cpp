@@ -17,6 +17,20 @@ bool is_ip(const std::string& host) {
 Result<Nexthop> parse_nexthop(const std::string& text) {
   Nexthop hop;
   std::string rest = text;
+  if (strncasecmp(rest.c_str(), "lmtp:", 5) == 0) {
+    hop.lmtp = true;
+    hop.port = 24;
+    rest = rest.substr(5);
+    if (strncasecmp(rest.c_str(), "unix:", 5) == 0) {
+      hop.unix_path = rest.substr(5);
+      if (hop.unix_path.empty() || hop.unix_path[0] != '/')
+        return fail("bad nexthop \"" + text + "\": an LMTP socket needs an absolute path");
+      hop.host = "localhost";
+      hop.mx_lookup = false;
+      return hop;
+    }
+    if (strncasecmp(rest.c_str(), "inet:", 5) == 0) rest = rest.substr(5);
+  }
   std::string port;
   if (!rest.empty() && rest[0] == '[') {
     size_t close = rest.find(']');
@@ -49,7 +63,7 @@ Result<Nexthop> parse_nexthop(const std::string& text) {
     hop.port = static_cast<uint16_t>(n);
   }
   hop.ip_literal = is_ip(hop.host);
-  if (hop.ip_literal) hop.mx_lookup = false;
+  if (hop.ip_literal || hop.lmtp) hop.mx_lookup = false;
   return hop;
 }
 

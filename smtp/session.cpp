@@ -26,6 +26,7 @@ constexpr size_t kReadBuffer = 64 * 1024;
 }  // namespace
 
 std::string Target::relay() const {
+  if (!unix_path.empty()) return hostname + "[" + unix_path + "]";
   return hostname + "[" + address + "]:" + std::to_string(port);
 }
 
@@ -35,10 +36,9 @@ SmtpSession::SmtpSession(uv_loop_t* loop, Target target, SessionPolicy policy)
 SmtpSession::~SmtpSession() { close_socket(); }
 
 void SmtpSession::close_socket() {
-  if (tcp_) {
-    uv_read_stop(tcp_.stream());
-    tcp_.reset();
-  }
+  if (uv_stream_t* s = stream()) uv_read_stop(s);
+  tcp_.reset();
+  pipe_.reset();
   timer_.stop();
 }
 
@@ -65,6 +65,18 @@ void SmtpSession::open(OpenDone done) {
 }
 
 void SmtpSession::start_connect() {
+  if (!target_.unix_path.empty()) {
+    auto* pipe = new uv_pipe_t;
+    uv_pipe_init(loop_, pipe, 0);
+    pipe->data = this;
+    pipe_ = uv::UvHandle<uv_pipe_t>(pipe);
+    auto* req = new uv_connect_t;
+    req->data = nullptr;
+    uv_pipe_connect(req, pipe, target_.unix_path.c_str(), &SmtpSession::on_connect);
+    state_ = State::kConnecting;
+    arm_timer(policy_.timeouts.connect, "connect");
+    return;
+  }
   sockaddr_storage addr{};
   auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
@@ -100,7 +112,7 @@ void SmtpSession::on_connect(uv_connect_t* req, int status) {
   self->arm_timer(self->policy_.timeouts.helo, "greeting");
   self->awaiting_.push_back(Command{"", self->policy_.timeouts.helo, "greeting",
                                     [self](const Reply& r) { self->on_greeting(r); }});
-  uv_read_start(self->tcp_.stream(), &SmtpSession::on_alloc, &SmtpSession::on_read);
+  uv_read_start(self->stream(), &SmtpSession::on_alloc, &SmtpSession::on_read);
 }
 
 // ---- reading, writing, timers -------------------------------------------------------------
@@ -171,14 +183,14 @@ void SmtpSession::write_plain(const std::string& bytes) {
 }
 
 void SmtpSession::write_raw(std::string bytes) {
-  if (!tcp_ || bytes.empty()) return;
+  if (stream() == nullptr || bytes.empty()) return;
   uv_buf_t now = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
-  size_t done = uv::write_now(tcp_.stream(), &now, 1);
+  size_t done = uv::write_now(stream(), &now, 1);
   if (done == bytes.size()) return;
   auto* w = new WriteRequest;
   w->data = bytes.substr(done);
   uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  int rc = uv_write(&w->req, tcp_.stream(), &buf, 1, &SmtpSession::on_written);
+  int rc = uv_write(&w->req, stream(), &buf, 1, &SmtpSession::on_written);
   if (rc != 0) {
     delete w;
     return fail_temp("write to " + target_.relay() + ": " + uv_strerror(rc));
@@ -262,15 +274,15 @@ void SmtpSession::on_greeting(const Reply& reply) {
 
 void SmtpSession::send_ehlo() {
   state_ = State::kHelo;
-  std::string verb = helo_only_ ? "HELO " : "EHLO ";
-  queue({verb + policy_.helo_name, policy_.timeouts.helo, helo_only_ ? "HELO" : "EHLO",
+  const char* verb = policy_.lmtp ? "LHLO" : helo_only_ ? "HELO" : "EHLO";
+  queue({std::string(verb) + " " + policy_.helo_name, policy_.timeouts.helo, verb,
          [this](const Reply& r) { on_ehlo(r); }});
   pump_commands();
 }
 
 void SmtpSession::on_ehlo(const Reply& reply) {
   if (reply.code != 250) {
-    if (!helo_only_ && reply.klass() == 5 && !tls_done_) {
+    if (!helo_only_ && !policy_.lmtp && reply.klass() == 5 && !tls_done_) {
       helo_only_ = true;
       return send_ehlo();
     }
@@ -433,7 +445,7 @@ void SmtpSession::quit() {
 void SmtpSession::send_quit_now() {
   // Best effort and without waiting: the socket is closed right after. Never in the middle of
   // a TLS handshake, where a plaintext QUIT would be taken for handshake bytes.
-  if (!tcp_ || state_ == State::kDone || (tls_ && !tls_->handshake_done())) return;
+  if (stream() == nullptr || state_ == State::kDone || (tls_ && !tls_->handshake_done())) return;
   std::string bytes = "QUIT\r\n";
   if (tls_) {
     std::string cipher;
@@ -441,7 +453,7 @@ void SmtpSession::send_quit_now() {
     bytes = std::move(cipher);
   }
   uv_buf_t buf = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
-  uv_try_write(tcp_.stream(), &buf, 1);
+  uv_try_write(stream(), &buf, 1);
 }
 
 }  // namespace tern::smtp

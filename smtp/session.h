@@ -38,7 +38,8 @@ struct Target {
   std::string hostname;   // MX host name (or the address for IP literals)
   std::string address;    // IPv4 or IPv6 text
   uint16_t port = 25;
-  std::string relay() const;  // "host[addr]:port"
+  std::string unix_path;  // LMTP over a unix-domain socket: connect here instead
+  std::string relay() const;  // "host[addr]:port", or "host[/path]" for a socket
 };
 
 struct Timeouts {  // seconds
@@ -57,6 +58,7 @@ struct SessionPolicy {
   std::vector<Tlsa> dane_tlsa;             // kDane: usable TLSA records, one must match
   std::vector<std::string> dane_names;     // kDane: names a DANE-TA chain's leaf may carry
   int64_t reuse_limit = 0;                 // most transactions on this connection; 0: no limit
+  bool lmtp = false;                       // LHLO, no HELO fallback, one reply per recipient after the data
   Timeouts timeouts;
 };
 
@@ -137,6 +139,7 @@ class SmtpSession {
   void transaction_reply_rcpt(size_t i, const Reply& reply);
   void transaction_reply_data(const Reply& reply);
   void transaction_reply_dot(const Reply& reply);
+  void expect_lmtp_replies();
   void finish_transaction(bool reusable);
   void set_result(size_t i, const Reply& reply);
   void set_result(size_t i, proto::RecipientResult::Outcome outcome, std::string dsn, std::string diagnostic);
@@ -156,7 +159,9 @@ class SmtpSession {
   Target target_;
   SessionPolicy policy_;
   State state_ = State::kConnecting;
-  uv::UvHandle<uv_tcp_t> tcp_;
+  uv::UvHandle<uv_tcp_t> tcp_;    // the connection: one of these two
+  uv::UvHandle<uv_pipe_t> pipe_;  // (LMTP over a unix-domain socket)
+  uv_stream_t* stream() const { return tcp_ ? tcp_.stream() : pipe_ ? pipe_.stream() : nullptr; }
   uv::Timer timer_;
   uv::Timer post_timer_;
   std::function<void()> posted_;

@@ -165,8 +165,12 @@ void SmtpSession::transaction_reply_data(const Reply& reply) {
     return finish_transaction(true);
   }
   arm_timer(policy_.timeouts.data_xfer, "end of data");
-  awaiting_.push_back({"", policy_.timeouts.data_done, "end of data",
-                       [this](const Reply& r) { transaction_reply_dot(r); }});
+  if (policy_.lmtp) {
+    expect_lmtp_replies();
+  } else {
+    awaiting_.push_back({"", policy_.timeouts.data_done, "end of data",
+                         [this](const Reply& r) { transaction_reply_dot(r); }});
+  }
   std::string data = std::move(tx_.wire_data);
   write_plain(data);
   // The data_done timer starts once the bytes are handed over; the write-completion detail is
@@ -180,6 +184,26 @@ void SmtpSession::transaction_reply_dot(const Reply& reply) {
     if (!decided_[i]) set_result(i, reply);
   }
   finish_transaction(true);
+}
+
+// LMTP (RFC 2033 §4.2): after the data, one reply for each recipient that RCPT accepted, in
+// RCPT order; each decides that recipient alone.
+void SmtpSession::expect_lmtp_replies() {
+  std::vector<size_t> accepted;
+  for (size_t i = 0; i < results_.size(); ++i) {
+    if (!decided_[i]) accepted.push_back(i);
+  }
+  for (size_t k = 0; k < accepted.size(); ++k) {
+    bool last = k + 1 == accepted.size();
+    awaiting_.push_back({"", policy_.timeouts.data_done, "end of data", [this, i = accepted[k], last](const Reply& r) {
+                           if (r.klass() == 3) {
+                             return fail_temp("protocol error: unexpected reply to end of data from " +
+                                              target_.relay() + ": " + r.text(), "4.5.0");
+                           }
+                           set_result(i, r);
+                           if (last) finish_transaction(true);
+                         }});
+  }
 }
 
 void SmtpSession::finish_transaction(bool reusable) {

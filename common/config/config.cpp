@@ -173,8 +173,14 @@ std::optional<std::string> Config::raw_value(std::string_view name, Expander& ex
   return escaped(TERN_DAEMON_DIRECTORY);
 }
 
+bool is_verbatim(std::string_view name) { return canonical_name(name) == "mailbox_command"; }
+
 std::string Config::expand(std::string_view name,
                            std::vector<std::vector<std::string>>* loops) const {
+  if (is_verbatim(name)) {  // shell syntax, as in Postfix: no $name substitution at all
+    Expander unused([](std::string_view, Expander&) { return std::optional<std::string>(); });
+    return raw_value(name, unused).value_or("");
+  }
   Expander expander([this](std::string_view n, Expander& x) { return raw_value(n, x); });
   std::string value = expander.expand_name(name);
   if (loops != nullptr) *loops = expander.loops();
@@ -189,6 +195,28 @@ std::string Config::get(std::string_view name) const {
 std::vector<std::string> Config::get_list(std::string_view name) const {
   known(name, {Type::kList});
   return split_list(expand(name));
+}
+
+std::string Config::get_with(std::string_view name, const Locals& locals) const {
+  known(name, {Type::kString, Type::kList});
+  Expander expander([this, &locals](std::string_view n, Expander& x) -> std::optional<std::string> {
+    if (auto it = locals.find(n); it != locals.end()) {
+      // Taken literally: an address extension is the sender's text ("user+$x").
+      std::string literal;
+      for (char c : it->second) {
+        if (c == '$') literal += '$';
+        literal += c;
+      }
+      return literal;
+    }
+    return raw_value(n, x);
+  });
+  return expander.expand_name(name);
+}
+
+std::vector<std::string> Config::get_list_with(std::string_view name, const Locals& locals) const {
+  known(name, {Type::kList});
+  return split_list(get_with(name, locals));
 }
 
 int64_t Config::get_time(std::string_view name) const {

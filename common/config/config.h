@@ -50,6 +50,12 @@ class Config {
   std::string get(std::string_view name) const;
   // A list parameter split on white space and commas, empty items dropped.
   std::vector<std::string> get_list(std::string_view name) const;
+  // A string or list parameter expanded with `locals` first: delivery-time names such as
+  // $home and $user in forward_path or mailbox_command, which are not parameters; their
+  // values are taken literally. Other names expand as in get().
+  using Locals = std::map<std::string, std::string, std::less<>>;
+  std::string get_with(std::string_view name, const Locals& locals) const;
+  std::vector<std::string> get_list_with(std::string_view name, const Locals& locals) const;
   // A time parameter in seconds ("30s", "5m", "4h", "5d", "1w"; a bare number takes the
   // parameter's default unit, as in Postfix).
   int64_t get_time(std::string_view name) const;
@@ -87,6 +93,10 @@ class Config {
   std::map<std::string, std::string, std::less<>> values_;   // as written, unexpanded
   std::map<std::string, int, std::less<>> lines_;            // where each was set
 };
+
+// Parameters whose value is used as written, without $name expansion (mailbox_command: shell
+// syntax, as in Postfix).
+bool is_verbatim(std::string_view name);
 
 // -c DIR if given, else $MAIL_CONFIG, else /etc/tern.
 std::string config_directory_from(const char* dash_c_argument);

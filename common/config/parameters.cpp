@@ -29,6 +29,7 @@ constexpr Parameter kParameters[] = {
     {"inet_interfaces", kList, "all", 0, nullptr, "Network addresses the mail system receives mail on (Postfix compatibility)"},
     {"mynetworks", kList, "127.0.0.0/8 [::1]/128", 0, nullptr, "Trusted client networks (permit_mynetworks)"},
     {"relay_domains", kList, "", 0, nullptr, "Domains this system relays mail to (besides local and virtual ones)"},
+    {"transport_maps", kList, "", 0, nullptr, "Tables of address or domain -> transport:nexthop for relayed mail (smtp or relay transports; \".domain\" keys match subdomains)"},
     {"relayhost", kString, "", 0, nullptr, "Next hop for all non-local mail ([host]:port skips MX look-up); empty: DNS"},
     // Logging
     {"log_level", kString, "info", 0, check_log_level, "Lowest level logged: debug, info, warning or error"},
@@ -155,10 +156,12 @@ constexpr Parameter kParameters[] = {
     {"alias_maps", kList, "hash:/etc/aliases", 0, nullptr, "Alias tables for local delivery (read directly: no newaliases step needed)"},
     {"alias_database", kList, "hash:/etc/aliases", 0, nullptr, "Alias tables that newaliases rebuilds (Postfix compatibility)"},
     {"local_recipient_maps", kList, "proxy:unix:passwd.byname $alias_maps", 0, nullptr, "Tables of valid local recipients; empty: accept any"},
+    {"mailbox_command", kString, "", 0, nullptr, "Command that delivers to a local user's mailbox (procmail, dovecot-lda), run as the user; before home_mailbox; used as written (no $name expansion: $SENDER, $RECIPIENT, $EXTENSION, $HOME, $USER are the shell's, from the environment)"},
     {"home_mailbox", kString, "", 0, nullptr, "Mailbox relative to the home directory (ending in / for Maildir); empty: mail_spool_directory"},
     {"mail_spool_directory", kString, "/var/mail", 0, nullptr, "Directory of mbox files (ending in / for Maildir)"},
     {"mailbox_size_limit", kSize, "51200000", 0, nullptr, "Largest mailbox or Maildir file, in bytes; 0: no limit"},
     {"recipient_delimiter", kString, "", 0, nullptr, "Characters separating user and extension (user+ext); empty: none"},
+    {"forward_path", kList, "$home/.forward${recipient_delimiter}${extension}, $home/.forward", 0, nullptr, "Where local looks for a user's .forward file, first found wins ($home, $user, $shell, $recipient, $extension, $domain, $local expand per recipient); empty: no .forward"},
     {"allow_mail_to_commands", kList, "alias, forward", 0, nullptr, "Where delivery to |command is allowed (alias, forward, include)"},
     {"allow_mail_to_files", kList, "alias, forward", 0, nullptr, "Where delivery to /file is allowed (alias, forward, include)"},
     {"default_privs", kString, "nobody", 0, nullptr, "User that alias /file and |command targets run as when the alias file is owned by root"},
@@ -166,6 +169,7 @@ constexpr Parameter kParameters[] = {
     {"biff", kBool, "no", 0, nullptr, "Notify the local biff service of new mail"},
     // Virtual mailboxes and aliases
     {"virtual_mailbox_domains", kList, "$virtual_mailbox_maps", 0, nullptr, "Domains whose users have virtual mailboxes"},
+    {"virtual_transport", kString, "virtual", 0, nullptr, "How virtual mailboxes are delivered: virtual (Maildir/mbox under virtual_mailbox_base) or lmtp:unix:/path, lmtp:[host]:port (an LMTP server such as Dovecot's)"},
     {"virtual_mailbox_base", kString, "", 0, nullptr, "Directory prefixed to virtual_mailbox_maps results"},
     {"virtual_mailbox_maps", kList, "", 0, nullptr, "Table of address -> mailbox path under virtual_mailbox_base (trailing /: Maildir)"},
     {"virtual_mailbox_limit", kSize, "51200000", 0, nullptr, "Largest virtual mailbox or Maildir file, in bytes; 0: no limit"},

@@ -40,6 +40,12 @@ std::string describe_cycle(std::vector<std::string> cycle, const std::string& st
   return text + start;
 }
 
+// Names forward_path may use that are not parameters: local fills them in per recipient.
+bool delivery_time_name(std::string_view parameter, std::string_view ref) {
+  static const std::set<std::string_view> kNames{"home", "user", "shell", "recipient", "extension", "domain", "local"};
+  return parameter == "forward_path" && kNames.contains(ref);
+}
+
 }  // namespace
 
 void Config::validate(const std::string& file, std::vector<Diagnostic>* errors,
@@ -52,11 +58,12 @@ void Config::validate(const std::string& file, std::vector<Diagnostic>* errors,
   // Each value as written: macro syntax, and the names it refers to.
   std::set<std::string, std::less<>> referenced;
   for (const auto& [name, value] : values_) {
+    if (is_verbatim(name)) continue;  // not expanded: its $ belong to the shell
     References refs = scan(value);
     if (!refs.error.empty()) errors->push_back({file, line_of(name), name + ": " + refs.error});
     std::set<std::string> undefined;
     for (const std::string& ref : refs.plain)
-      if (!is_known(ref) && !values_.contains(ref)) undefined.insert(ref);
+      if (!is_known(ref) && !values_.contains(ref) && !delivery_time_name(name, ref)) undefined.insert(ref);
     for (const std::string& ref : undefined)
       warnings->push_back({file, line_of(name),
                            name + ": undefined parameter \"$" + ref + "\" expands to empty"});

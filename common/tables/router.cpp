@@ -73,6 +73,8 @@ RouterSettings RouterSettings::from_config(const config::Config& config) {
   s.virtual_alias_maps = config.get_list("virtual_alias_maps");
   s.virtual_mailbox_maps = config.get_list("virtual_mailbox_maps");
   s.alias_maps = config.get_list("alias_maps");
+  s.transport_maps = config.get_list("transport_maps");
+  s.virtual_transport = config.get("virtual_transport");
   s.myorigin = lowercase(config.get("myorigin"));
   s.relayhost = config.get("relayhost");
   s.recipient_delimiter = config.get("recipient_delimiter");
@@ -253,13 +255,62 @@ Resolution Router::classify(std::string_view address) {
       Resolution r = make(final_address, Resolution::VIRTUAL);
       r.set_mailbox((*mailbox)->front());
       r.set_extension(parts.extension);
+      const std::string& transport = settings_.virtual_transport;
+      if (transport.size() > 5 && lowercase(transport.substr(0, 5)) == "lmtp:") {
+        if (lowercase(transport.substr(5, 5)) == "unix:" && transport.substr(10, 1) != "/") {
+          return make(final_address, Resolution::ERROR, "virtual_transport: lmtp:unix: needs an absolute path");
+        }
+        r.set_nexthop(transport);
+      } else if (!transport.empty() && transport != "virtual") {
+        return make(final_address, Resolution::ERROR,
+                    "virtual_transport \"" + transport + "\" is not supported (virtual and lmtp:... are)");
+      }
       return r;
     }
     return make(final_address, Resolution::UNKNOWN, "User unknown in virtual mailbox table");
   }
   Resolution r = make(final_address, Resolution::RELAY);
   r.set_nexthop(settings_.relayhost.empty() ? domain : settings_.relayhost);
+  std::string delimited = parts.extension.empty() ? std::string()
+                                                  : std::string(address.substr(parts.user.size(), 1)) + parts.extension;
+  auto entry = transport_entry(parts, delimited, domain);
+  if (!entry) return make(final_address, Resolution::ERROR, entry.error().message);
+  if (!*entry) return r;
+  size_t colon = (*entry)->find(':');
+  std::string transport = lowercase(std::string_view(**entry).substr(0, colon));
+  std::string nexthop = colon == std::string::npos ? std::string() : (*entry)->substr(colon + 1);
+  if (transport == "lmtp") {
+    if (nexthop.empty() || (lowercase(nexthop.substr(0, 5)) == "unix:" && nexthop.substr(5, 1) != "/")) {
+      return make(final_address, Resolution::ERROR,
+                  "transport_maps: lmtp needs a nexthop: unix:/absolute/path, [host]:port or host");
+    }
+    r.set_nexthop("lmtp:" + nexthop);
+    return r;
+  }
+  if (transport != "smtp" && transport != "relay" && !transport.empty()) {
+    return make(final_address, Resolution::ERROR,
+                "transport_maps: transport \"" + transport + "\" is not supported (smtp, relay and lmtp are)");
+  }
+  r.set_nexthop(nexthop.empty() ? domain : nexthop);
   return r;
+}
+
+Result<std::optional<std::string>> Router::transport_entry(const AddressParts& parts, std::string_view delimited,
+                                                           const std::string& domain) {
+  if (settings_.transport_maps.empty()) return std::optional<std::string>();
+  std::vector<std::string> keys;
+  if (!delimited.empty()) keys.push_back(join(parts.user, delimited, domain));
+  keys.push_back(join(parts.user, "", domain));
+  keys.push_back(domain);
+  for (size_t dot = domain.find('.'); dot != std::string::npos; dot = domain.find('.', dot + 1))
+    keys.push_back(domain.substr(dot));  // ".example.com" entries match subdomains
+  keys.push_back("*");
+  for (const std::string& key : keys) {
+    auto found = tables_.find(settings_.transport_maps, key, Syntax::kText);
+    if (!found) return std::unexpected(found.error());
+    if (*found && !(*found)->empty()) return std::optional<std::string>((*found)->front());
+  }
+  return std::optional<std::string>();
 }
 
 }  // namespace tern::tables

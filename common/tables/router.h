@@ -9,8 +9,14 @@
 //  2. Each final address is classified: mydestination (names or tables; also the loopback
 //     literals) -> LOCAL (a system user or an alias_maps entry, else UNKNOWN);
 //     virtual_alias_domains -> UNKNOWN; virtual_mailbox_domains -> VIRTUAL with the
-//     virtual_mailbox_maps value (user+ext@domain, user@domain, @domain), else UNKNOWN;
-//     anything else -> RELAY to relayhost, or to the domain.
+//     virtual_mailbox_maps value (user+ext@domain, user@domain, @domain), else UNKNOWN; with
+//     virtual_transport = lmtp:..., that VIRTUAL resolution carries it as its nexthop (qmgr
+//     then hands it to smtp, which speaks LMTP);
+//     anything else -> RELAY: to the nexthop transport_maps names (transport(5) search order:
+//     user+ext@domain, user@domain, domain, .parent.domain entries, "*"; "smtp:[host]:port",
+//     "relay:host", ":host"; an empty nexthop is the domain; "lmtp:unix:/path" or
+//     "lmtp:[host]:port" become an "lmtp:..." nexthop; other transports are an ERROR naming
+//     them), else to relayhost, else to the domain.
 // A table that cannot be read makes that address ERROR (temporary). Domains compare
 // case-insensitively. Runs on the caller's thread.
 #pragma once
@@ -46,6 +52,8 @@ struct RouterSettings {
   std::vector<std::string> virtual_alias_maps;
   std::vector<std::string> virtual_mailbox_maps;
   std::vector<std::string> alias_maps;
+  std::vector<std::string> transport_maps;
+  std::string virtual_transport;
   std::string myorigin;
   std::string relayhost;
   std::string recipient_delimiter;
@@ -82,6 +90,9 @@ class Router {
               Expansion& out);
   Result<std::optional<std::vector<std::string>>> virtual_alias(const std::string& address);
   Result<bool> is_local_domain(std::string_view domain);
+  // The transport_maps value for a relayed address, if one matches.
+  Result<std::optional<std::string>> transport_entry(const AddressParts& parts, std::string_view delimited,
+                                                     const std::string& domain);
 
   RouterSettings settings_;
   TableLookup& tables_;

@@ -212,7 +212,7 @@ service anvil {{
             f.write("postmaster: root\n"
                     "team: %s, remote@example.org, %s/team.mbox\n" % (USER, out) +
                     "list: :include:%s\n" % include +
-                    "pipe: \"|%s %s/cmd.json 'two words' $(id) `id` ;x\"\n" % (recorder, out) +
+                    "pipe: \"|%s %s/cmd.json 'two words' $SENDER; echo ran > %s/after\"\n" % (recorder, out, out) +
                     "fails: \"|/bin/sh -c 'exit 67'\"\n")
         os.chown(aliases, user.uid, user.gid)  # commands and files run as the alias owner
         tern.start()
@@ -246,15 +246,19 @@ service anvil {{
         self.assertEqual(r[0][0], "DELIVERED", r)
         self.assertEqual(expanded, ["friend@example.net"])
 
-        # A command: argv from the aliases file only, the envelope only in the environment,
-        # however hostile, run as the alias file's owner.
+        # A command with shell syntax runs through /bin/sh -c as in Postfix (quotes, $VAR,
+        # ';' and '>' work); the envelope reaches it only in the environment, so a hostile
+        # sender expands as text and is never run. It runs as the alias file's owner.
         hostile = "x;rm -rf $HOME`touch /tmp/tern-pwned`$(touch /tmp/tern-pwned)\nInjected: yes@evil"
         _, r, _ = local_deliver(tern, ["1,pipe@tern.test,pipe"], sender=hostile)
         self.assertEqual(r[1][:2], ("DELIVERED", "2.0.0"), r)
         import json
         with open(os.path.join(out, "cmd.json")) as f:
             seen = json.load(f)
-        self.assertEqual(seen["argv"][1:], [out + "/cmd.json", "two words", "$(id)", "`id`", ";x"])
+        self.assertEqual(seen["argv"][1:3], [out + "/cmd.json", "two words"])
+        self.assertEqual(" ".join(seen["argv"][3:]), " ".join(hostile.split()))
+        with open(os.path.join(out, "after")) as f:
+            self.assertEqual(f.read(), "ran\n")
         self.assertEqual(seen["env"]["SENDER"], hostile)
         self.assertEqual(seen["env"]["RECIPIENT"], "pipe@tern.test")
         self.assertEqual(seen["env"]["ORIGINAL_RECIPIENT"], "pipe@tern.test")

@@ -148,6 +148,30 @@ TEST_SUITE("config.load") {
     }
   }
 
+  TEST_CASE("forward_path expands delivery-time names, taken literally, with no warning") {
+    std::vector<Diagnostic> warnings;
+    Result<Config> config = Config::parse("recipient_delimiter = +\nforward_path = $home/.fwd${extension?-$extension}, "
+                                          "/var/fwd/$user\n", "t.conf", &warnings);
+    REQUIRE(config.has_value());
+    CHECK(testing::join(warnings) == "");
+    CHECK(config->get_list_with("forward_path", {{"home", "/home/a"}, {"user", "a"}, {"extension", "x$y"}}) ==
+          std::vector<std::string>{"/home/a/.fwd-x$y", "/var/fwd/a"});
+    CHECK(config->get_list_with("forward_path", {{"home", "/home/a"}, {"user", "a"}, {"extension", ""}}) ==
+          std::vector<std::string>{"/home/a/.fwd", "/var/fwd/a"});
+    // A name that is neither delivery-time nor a parameter still warns.
+    Config::parse("forward_path = $homedir/.forward\n", "t.conf", &warnings);
+    CHECK(testing::join(warnings) == "t.conf:1: forward_path: undefined parameter \"$homedir\" expands to empty");
+  }
+
+  TEST_CASE("mailbox_command is used as written: its $ belong to the shell") {
+    std::vector<Diagnostic> warnings;
+    const char* command = "/usr/lib/dovecot/dovecot-lda -f \"$SENDER\" -a \"$RECIPIENT\" ${EXTENSION:+-m $EXTENSION}";
+    Result<Config> config = Config::parse(std::string("mailbox_command = ") + command + "\n", "t.conf", &warnings);
+    REQUIRE(config.has_value());
+    CHECK(testing::join(warnings) == "");
+    CHECK(config->get("mailbox_command") == command);
+  }
+
   TEST_CASE("the shipped etc/tern.conf loads with no warnings and sets nothing") {
     std::vector<Diagnostic> warnings;
     Result<Config> config = Config::load(kShippedDir, &warnings);

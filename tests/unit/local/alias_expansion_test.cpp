@@ -84,6 +84,32 @@ TEST_SUITE("local.alias_expansion") {
     CHECK(broken.status.outcome == proto::RecipientResult::DEFERRED);
   }
 
+  TEST_CASE(".forward files replace a user; the user's own name keeps a copy") {
+    Aliases aliases = {{"postmaster", {"ann"}}};
+    std::map<std::string, std::string> forwards = {
+        {"ann", "\\ann, bob\nann@elsewhere.example\n\"|/usr/bin/vacation ann\"\n"},
+        {"bob", "# bob keeps his mail and tells carl\nbob, carl\n"},
+        {"loop1", "loop2\n"},
+        {"loop2", "loop1\n"},
+        {"empty", "# nothing\n"},
+    };
+    auto source = source_of(aliases);
+    source.read_forward = [&forwards](const std::string& user) -> Result<std::optional<IncludeFile>> {
+      if (user == "broken") return fail("permission denied");
+      auto it = forwards.find(user);
+      if (it == forwards.end()) return std::optional<IncludeFile>();
+      return std::optional<IncludeFile>(IncludeFile{it->second, UserIds{3000, 3000, user, "/home/" + user}});
+    };
+    CHECK(describe(expand_local("postmaster", source)) ==
+          "user:ann(alias,0) user:bob(alias,0) user:carl(alias,0) addr:ann@elsewhere.example(forward,0) "
+          "cmd:/usr/bin/vacation ann(forward,3000) ");
+    // A forwarding cycle between two users ends at the mailbox of the first met again.
+    CHECK(describe(expand_local("loop1", source)) == "user:loop1(alias,0) ");
+    CHECK(describe(expand_local("empty", source)) == "user:empty(alias,0) ");
+    Expansion broken = expand_local("broken", source);
+    CHECK(broken.status.outcome == proto::RecipientResult::DEFERRED);
+  }
+
   TEST_CASE("include text splitting") {
     auto got = split_include_text("a, b\n# comment\n  c  \n\"|/bin/x 1,2\", /f\n");
     CHECK(got == std::vector<std::string>{"a", "b", "c", "|/bin/x 1,2", "/f"});

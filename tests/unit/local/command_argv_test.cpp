@@ -1,4 +1,4 @@
-// Tests for split_command(): the argument vector of |command alias targets, with no shell.
+// Tests for command_argv() and split_command(): how |command targets become argument vectors.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -30,6 +30,19 @@ TEST_SUITE("local.command_argv") {
       REQUIRE(got.has_value());
       CHECK(*got == row.want);
     }
+  }
+
+  TEST_CASE("shell metacharacters run the command through /bin/sh -c, as in Postfix") {
+    using V = std::vector<std::string>;
+    CHECK(*command_argv("/usr/bin/procmail -a x") == V{"/usr/bin/procmail", "-a", "x"});
+    CHECK(*command_argv("  /bin/cat\t -n  ") == V{"/bin/cat", "-n"});
+    for (const char* text : {"cat >> /var/log/x", "/bin/x | y", "/bin/x 'a b'", "/bin/x $HOME", "/bin/x; y",
+                             "/bin/x `id`", "/bin/x \"a\"", "a\nb", "x=1 /bin/y"}) {
+      INFO("text: ", text);
+      CHECK(*command_argv(text) == V{"/bin/sh", "-c", text});
+    }
+    CHECK_FALSE(command_argv("").has_value());
+    CHECK_FALSE(command_argv(" \t ").has_value());
   }
 
   TEST_CASE("malformed commands are errors") {

@@ -168,6 +168,60 @@ TEST_SUITE("tables.router") {
     check(router, "alice@tern.test", {{"alice@tern.test", Resolution::LOCAL, "alice"}});
   }
 
+  TEST_CASE("transport_maps: address, domain, .parent and * entries, before relayhost") {
+    FakeTables t = tables();
+    t.tables["transport"] = {{"vip+urgent@far.example", {"smtp:[urgent.example]:2525"}},
+                             {"vip@far.example", {"relay:[vip.example]"}},
+                             {"far.example", {":[far-gw.example]:587"}},
+                             {".sub.example", {"smtp:"}},
+                             {"bad.example", {"error:no mail here"}},
+                             {"lmtp.example", {"lmtp:unix:/run/dovecot/lmtp"}},
+                             {"rel.example", {"lmtp:unix:private/dovecot-lmtp"}},
+                             {"*", {"smtp:[fallback.example]"}}};
+    FakeUsers users;
+    RouterSettings s = settings();
+    s.transport_maps = {"transport"};
+    s.relayhost = "[smarthost.example]:587";
+    Router router(s, t, users);
+    check(router, "vip+urgent@far.example",
+          {{"vip+urgent@far.example", Resolution::RELAY, "[urgent.example]:2525"}});
+    check(router, "vip+other@far.example", {{"vip+other@far.example", Resolution::RELAY, "[vip.example]"}});
+    check(router, "bob@FAR.example", {{"bob@FAR.example", Resolution::RELAY, "[far-gw.example]:587"}});
+    // ".sub.example" matches below sub.example, not sub.example itself (which falls to "*");
+    // an empty nexthop is the recipient's domain.
+    check(router, "bob@a.sub.example", {{"bob@a.sub.example", Resolution::RELAY, "a.sub.example"}});
+    check(router, "bob@sub.example", {{"bob@sub.example", Resolution::RELAY, "[fallback.example]"}});
+    check(router, "bob@bad.example",
+          {{"bob@bad.example", Resolution::ERROR,
+            "transport_maps: transport \"error\" is not supported (smtp, relay and lmtp are)"}});
+    check(router, "bob@lmtp.example", {{"bob@lmtp.example", Resolution::RELAY, "lmtp:unix:/run/dovecot/lmtp"}});
+    check(router, "bob@rel.example",
+          {{"bob@rel.example", Resolution::ERROR,
+            "transport_maps: lmtp needs a nexthop: unix:/absolute/path, [host]:port or host"}});
+    // Local and virtual recipients are not relayed.
+    check(router, "alice@tern.test", {{"alice@tern.test", Resolution::LOCAL, "alice"}});
+    t.tables["transport"].erase("*");
+    check(router, "bob@near.example", {{"bob@near.example", Resolution::RELAY, "[smarthost.example]:587"}});
+  }
+
+  TEST_CASE("virtual_transport = lmtp:... puts the LMTP server on virtual resolutions") {
+    FakeTables t = tables();
+    FakeUsers users;
+    RouterSettings s = settings();
+    s.virtual_transport = "lmtp:unix:/run/dovecot/lmtp";
+    Router router(s, t, users);
+    auto got = router.resolve("carol@virt.example");
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].klass() == Resolution::VIRTUAL);
+    CHECK(got[0].nexthop() == "lmtp:unix:/run/dovecot/lmtp");
+    check(router, "nobody@virt.example", {{"nobody@virt.example", Resolution::UNKNOWN,
+                                           "User unknown in virtual mailbox table"}});
+    s.virtual_transport = "dovecot";
+    Router other(s, t, users);
+    check(other, "carol@virt.example", {{"carol@virt.example", Resolution::ERROR,
+                                         "virtual_transport \"dovecot\" is not supported (virtual and lmtp:... are)"}});
+  }
+
   TEST_CASE("an unreadable table is a temporary error") {
     FakeUsers users;
     struct Row {
