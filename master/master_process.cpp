@@ -13,6 +13,7 @@
 #include "common/log/log.h"
 #include "common/process/privileges.h"
 #include "common/spool/layout.h"
+#include "common/tables/content_checks.h"
 #include "common/uv/loop.h"
 #include "common/uv/signal.h"
 #include "master/control_server.h"
@@ -60,6 +61,11 @@ Result<std::unique_ptr<MasterProcess>> MasterProcess::prepare(const Options& opt
   auto config = config::Config::load(options.config_directory, &warnings);
   if (!config) return std::unexpected(config.error());
   log_warnings(warnings);
+  // A bad header_checks or body_checks table stops start-up here, with its file:line, rather
+  // than in every smtpd that master would restart.
+  std::vector<std::string> check_warnings;
+  if (auto checks = tables::ContentChecks::load(*config, &check_warnings); !checks)
+    return std::unexpected(checks.error());
   std::unique_ptr<MasterProcess> master(new MasterProcess(options, std::move(*config)));
   const config::Config& cfg = master->config_;
 
@@ -143,6 +149,11 @@ void MasterProcess::reload() {
     return;
   }
   log_warnings(warnings);
+  std::vector<std::string> check_warnings;
+  if (auto checks = tables::ContentChecks::load(*fresh, &check_warnings); !checks) {
+    TERN_LOG_ERROR("reload refused, keeping the running configuration: %s", checks.error().message.c_str());
+    return;
+  }
   int old_instances = smtpd_instances(config_);
   auto changed = listeners_.update(*fresh);
   if (!changed) {

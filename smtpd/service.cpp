@@ -49,6 +49,7 @@ void warn_restriction_problems(const Settings& settings) {
   for (const std::string& problem : settings.restriction_problems) {
     TERN_LOG_WARNING("%s; commands that reach it get 451 4.3.5 Server configuration error", problem.c_str());
   }
+  for (const std::string& warning : settings.content_check_warnings) TERN_LOG_WARNING("%s", warning.c_str());
 }
 
 }  // namespace

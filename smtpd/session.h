@@ -123,7 +123,10 @@ class Session {
   void add_recipient(const smtp::PathCommand& rcpt, const std::string& address, Result<proto::LookupReply>& answer);
   void reset_transaction();
   bool open_queue_file();
-  void append_body(std::string_view bytes);
+  void append_body(std::string_view bytes);  // through header/body checks, when configured
+  void write_body(std::string_view bytes);   // into the queue file
+  void log_content_check(std::string_view action, std::string_view where, std::string_view line,
+                         std::string_view text);
   void finish_message(bool bare_newline, bool too_big, bool line_too_long);
   void committed(Result<void> result);
   std::string received_header() const;

@@ -1,6 +1,7 @@
-// Session: message content -- DATA and BDAT streamed into the queue file, the Received:
-// header, and the commit that must be durable before "250 2.0.0 Ok: queued as ID"
-// (DESIGN.md §4). An aborted transaction drops its QueueFileWriter, which unlinks the file.
+// Session: message content -- DATA and BDAT streamed into the queue file (through
+// header_checks/body_checks when configured, content_filter.h), the Received: header, and the
+// commit that must be durable before "250 2.0.0 Ok: queued as ID" (DESIGN.md §4). An aborted
+// transaction drops its QueueFileWriter, which unlinks the file.
 #include <cerrno>
 #include <ctime>
 #include <utility>
@@ -56,6 +57,13 @@ bool Session::open_queue_file() {
     return false;
   }
   tx_->writer.emplace(std::move(*writer));
+  if (settings_->content_checks) {
+    tx_->filter.emplace(
+        settings_->content_checks, settings_->line_length_limit, [this](std::string_view b) { write_body(b); },
+        [this](std::string_view action, std::string_view where, std::string_view line, std::string_view text) {
+          log_content_check(action, where, line, text);
+        });
+  }
   std::string client_line = e.queue_id() + ": client=" + client_.log_name();
   if (!sasl_username_.empty()) client_line += ", sasl_method=" + sasl_method_ + ", sasl_username=" + sasl_username_;
   if (client_.role == Role::kLocal) client_line = e.queue_id() + ": uid=" + std::to_string(client_.local_uid) + " from=<" + e.sender() + ">";
@@ -76,6 +84,14 @@ bool Session::open_queue_file() {
 }
 
 void Session::append_body(std::string_view bytes) {
+  if (tx_->filter) {
+    tx_->filter->feed(bytes);
+  } else {
+    write_body(bytes);
+  }
+}
+
+void Session::write_body(std::string_view bytes) {
   if (tx_->write_error || bytes.empty()) return;
   if (auto r = tx_->writer->append(bytes); !r) tx_->write_error = r.error();
 }
@@ -223,6 +239,18 @@ void Session::finish_message(bool bare_newline, bool too_big, bool line_too_long
   if (too_big) return refuse(552, "5.3.4", "Error: message file too big");
   if (bare_newline) return refuse(550, "5.5.2", "Error: bare <CR> or <LF> received in message data");
   if (line_too_long) return refuse(552, "5.3.4", "Error: message line too long");
+  if (tx_->filter) {
+    tx_->filter->finish();
+    ContentFilter::Verdict verdict = tx_->filter->verdict();  // logged by log_content_check
+    if (verdict.kind == ContentFilter::Verdict::Kind::kReject) {
+      reset_transaction();
+      return error_reply(verdict.code, verdict.enhanced, verdict.text);
+    }
+    if (verdict.kind == ContentFilter::Verdict::Kind::kDiscard) {
+      reset_transaction();  // the queue file is unlinked, the client told it was taken
+      return reply(250, "2.0.0", "Ok: queued as " + id);
+    }
+  }
   if (tx_->write_error) {
     TERN_LOG_WARNING("%s: queue file write error: %s", id.c_str(), tx_->write_error->message.c_str());
     if (disk_full(*tx_->write_error)) return refuse(452, "4.3.1", "Error: insufficient system storage");
@@ -236,6 +264,20 @@ void Session::finish_message(bool bare_newline, bool too_big, bool line_too_long
     committed(std::move(r));
     process();
   });
+}
+
+// Postfix's shape: "ID: warning: header Subject: x from host[ip]; from=<a> to=<b> proto=ESMTP
+// helo=<h>: text", the header or line cut at 200 bytes.
+void Session::log_content_check(std::string_view action, std::string_view where, std::string_view line,
+                                std::string_view text) {
+  const proto::Envelope& e = tx_->envelope;
+  std::string shown(line.substr(0, 200));
+  std::string to = e.recipients_size() > 0 ? e.recipients(0).address() : "";
+  std::string tail = text.empty() ? "" : ": " + std::string(text);
+  TERN_LOG_INFO("%s: %.*s: %.*s %s from %s; from=<%s> to=<%s> proto=%s helo=<%s>%s", e.queue_id().c_str(),
+                static_cast<int>(action.size()), action.data(), static_cast<int>(where.size()), where.data(),
+                shown.c_str(), client_.log_name().c_str(), e.sender().c_str(), to.c_str(), protocol().c_str(),
+                helo_.c_str(), tail.c_str());
 }
 
 void Session::committed(Result<void> result) {

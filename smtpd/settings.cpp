@@ -78,6 +78,9 @@ Result<std::shared_ptr<const Settings>> Settings::from_config(const config::Conf
   auto exceptions = Networks::parse(c.get_list("smtpd_client_event_limit_exceptions"));
   if (exceptions) s->limit_exceptions = std::move(*exceptions);  // may name tables: then none
   read_restrictions(c, *s);
+  auto checks = tables::ContentChecks::load(c, &s->content_check_warnings);
+  if (!checks) return std::unexpected(checks.error());
+  s->content_checks = std::move(*checks);
   std::string level = c.get("smtpd_tls_security_level");
   s->tls_level = level == "encrypt" ? TlsLevel::kEncrypt : level == "may" ? TlsLevel::kMay : TlsLevel::kNone;
   s->tls_cert_file = c.get("smtpd_tls_cert_file");

@@ -10,6 +10,7 @@
 
 #include "common/config/config.h"
 #include "common/result.h"
+#include "common/tables/content_checks.h"
 #include "smtpd/networks.h"
 #include "smtpd/restrictions.h"
 
@@ -46,6 +47,9 @@ struct Settings {
   int client_connection_count_limit = 50;
   int connection_limit = 0;           // smtpd_connection_limit: per process, 0 none
   Networks limit_exceptions;          // smtpd_client_event_limit_exceptions
+  // header_checks, body_checks, ...: null when none is configured (no cost on the DATA path).
+  std::shared_ptr<const tables::ContentChecks> content_checks;
+  std::vector<std::string> content_check_warnings;  // logged at start-up and reload
 
   static Result<std::shared_ptr<const Settings>> from_config(const config::Config& config);
   bool tls_configured() const { return tls_level != TlsLevel::kNone && !tls_cert_file.empty() && !tls_key_file.empty(); }

@@ -11,6 +11,7 @@
 #include "common/smtp/body.h"
 #include "common/spool/queue_writer.h"
 #include "envelope.pb.h"
+#include "smtpd/content_filter.h"
 #include "smtpd/session.h"
 
 namespace tern::smtpd {
@@ -29,6 +30,7 @@ struct Session::Transaction {
   bool bdat_discard = false;             // the BDAT command was refused: read and drop
   bool bdat_too_big = false;
   std::string chunk;                     // decoded bytes on their way to the writer
+  std::optional<ContentFilter> filter;   // header_checks/body_checks, when configured
 };
 
 struct Session::PendingCheck {

@@ -42,7 +42,7 @@ constexpr Parameter kParameters[] = {
     {"daemon_shutdown_timeout", kTime, "10s", 's', nullptr, "Time daemons get to finish work on stop before they are killed"},
     // SMTP server: limits
     {"message_size_limit", kSize, "10240000", 0, nullptr, "Largest message accepted, in bytes"},
-    {"header_size_limit", kSize, "102400", 0, nullptr, "Largest message header kept, in bytes"},
+    {"header_size_limit", kSize, "102400", 0, nullptr, "Bytes of one message header (with its continuation lines) that header checks inspect"},
     {"line_length_limit", kSize, "2048", 0, nullptr, "Longest SMTP command line or message line accepted, in bytes"},
     {"smtpd_recipient_limit", kInt, "1000", 0, nullptr, "Most recipients accepted per message"},
     {"smtpd_recipient_overshoot_limit", kInt, "1000", 0, nullptr, "Recipients beyond smtpd_recipient_limit counted as errors"},
@@ -76,6 +76,12 @@ constexpr Parameter kParameters[] = {
     {"smtpd_relay_restrictions", kList, "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination", 0, nullptr, "Relay control at RCPT TO, before smtpd_recipient_restrictions"},
     {"smtpd_recipient_restrictions", kList, "permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination", 0, nullptr, "Restrictions applied to RCPT TO"},
     {"smtpd_data_restrictions", kList, "", 0, nullptr, "Restrictions applied to DATA"},
+    // Content inspection (header_checks(5)), in smtpd before the queue file is committed
+    {"header_checks", kList, "", 0, nullptr, "regexp: or pcre: tables applied to each message header (unfolded)"},
+    {"mime_header_checks", kList, "$header_checks", 0, nullptr, "Tables applied to the message's MIME headers (Content-*, MIME-Version)"},
+    {"nested_header_checks", kList, "$header_checks", 0, nullptr, "Tables for headers of attached messages: validated, not applied (no MIME parsing)"},
+    {"body_checks", kList, "", 0, nullptr, "regexp: or pcre: tables applied to each body line"},
+    {"body_checks_size_limit", kSize, "51200", 0, nullptr, "Bytes of the body inspected by body_checks"},
     {"parent_domain_matches_subdomains", kList, "debug_peer_list, fast_flush_domains, mynetworks, permit_mbox_mail_to, relay_domains, smtpd_access_maps", 0, nullptr, "Where a domain also matches its subdomains; Tern reads smtpd_access_maps (access tables)"},
     {"smtpd_null_access_lookup_key", kString, "<>", 0, nullptr, "Key under which check_sender_access looks up the null sender"},
     {"reject_code", kInt, "554", 0, check_reply_code, "Reply code of the reject restriction"},

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/config/config.h"
+#include "common/tables/content_checks.h"
 #include "ctl/command.h"
 
 namespace tern::ctl {
@@ -15,6 +16,14 @@ int run_config_check(const Invocation& inv) {
   for (const auto& w : warnings) std::fprintf(stderr, "warning: %s\n", w.to_string().c_str());
   if (!config) {
     std::fprintf(stderr, "%s\n", config.error().message.c_str());
+    return kExitConfig;
+  }
+  // The tables header_checks and body_checks name: patterns and actions, each as file:line.
+  std::vector<std::string> check_warnings;
+  auto checks = tables::ContentChecks::load(*config, &check_warnings);
+  for (const auto& w : check_warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  if (!checks) {
+    std::fprintf(stderr, "%s\n", checks.error().message.c_str());
     return kExitConfig;
   }
   std::printf("%s/tern.conf: ok\n", inv.config_directory.c_str());
