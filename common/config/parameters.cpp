@@ -99,6 +99,8 @@ constexpr Parameter kParameters[] = {
     {"smtpd_sasl_security_options", kList, "noanonymous", 0, nullptr, "AUTH mechanism restrictions without TLS"},
     {"smtpd_sasl_tls_security_options", kList, "$smtpd_sasl_security_options", 0, nullptr, "AUTH mechanism restrictions over TLS"},
     {"smtpd_sender_login_maps", kList, "", 0, nullptr, "Table of sender address -> logins allowed to use it"},
+    {"smtpd_sasl_type", kString, "tern", 0, check_sasl_type, "Who checks SMTP AUTH passwords: tern (sasl_password_file) or dovecot (Dovecot's auth service at smtpd_sasl_path)"},
+    {"smtpd_sasl_path", kString, "private/auth", 0, nullptr, "smtpd_sasl_type = dovecot: Dovecot's auth socket (a relative path is under spool_directory, as Postfix's is under its queue directory)"},
     {"sasl_password_file", kString, "$config_directory/sasl_passwd", 0, nullptr, "Users and argon2id hashes for SMTP AUTH (ternctl passwd)"},
     // SMTP client
     {"smtp_bind_address", kString, "", 0, nullptr, "Local IPv4 address for outbound connections; empty: any"},
