@@ -40,7 +40,9 @@ Verdict temporary_lookup_failure(const std::string& name) {
 }
 
 Verdict unknown_user(const RecipientFacts& f) {
-  std::string table = f.virtual_domain ? "virtual mailbox table" : "local recipient table";
+  std::string table = f.relay_domain     ? "relay recipient table"
+                      : f.virtual_domain ? "virtual mailbox table"
+                                         : "local recipient table";
   return refuse(550, "5.1.1", "<" + f.recipient + ">: Recipient address rejected: User unknown in " + table);
 }
 
@@ -368,7 +370,7 @@ const RestrictionList& RestrictionLists::of(Stage stage) const {
 
 bool is_our_destination(const RecipientFacts& f) {
   if (f.routing_syntax || f.address_literal) return false;
-  return f.klass == Class::LOCAL || f.klass == Class::VIRTUAL || f.klass == Class::UNKNOWN;
+  return f.klass == Class::LOCAL || f.klass == Class::VIRTUAL || f.klass == Class::UNKNOWN || f.relay_domain;
 }
 
 Evaluation evaluate(std::span<const Stage> stages, const RestrictionLists& lists, const CheckFacts& facts,

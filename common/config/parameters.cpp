@@ -28,7 +28,8 @@ constexpr Parameter kParameters[] = {
     {"smtps_listen", kList, "", 0, check_listen, "address:port list for submission over implicit TLS (465); empty disables"},
     {"inet_interfaces", kList, "all", 0, nullptr, "Network addresses the mail system receives mail on (Postfix compatibility)"},
     {"mynetworks", kList, "127.0.0.0/8 [::1]/128", 0, nullptr, "Trusted client networks (permit_mynetworks)"},
-    {"relay_domains", kList, "", 0, nullptr, "Domains this system relays mail to (besides local and virtual ones)"},
+    {"relay_domains", kList, "", 0, nullptr, "Domains this system relays mail to for anyone (a backup MX, a gateway); subdomains too while parent_domain_matches_subdomains names relay_domains"},
+    {"relay_recipient_maps", kList, "", 0, nullptr, "Tables of the valid recipients in relay_domains (user@domain or @domain); empty: any"},
     {"transport_maps", kList, "", 0, nullptr, "Tables of address or domain -> transport:nexthop for relayed mail (smtp or relay transports; \".domain\" keys match subdomains)"},
     {"relayhost", kString, "", 0, nullptr, "Next hop for all non-local mail ([host]:port skips MX look-up); empty: DNS"},
     // Logging

@@ -222,6 +222,35 @@ TEST_SUITE("tables.router") {
                                          "virtual_transport \"dovecot\" is not supported (virtual and lmtp:... are)"}});
   }
 
+  TEST_CASE("relay_domains, their subdomains, and relay_recipient_maps") {
+    FakeTables t = tables();
+    t.tables["relayed"] = {{"bob@backup.example", {"ok"}}, {"@open.example", {"ok"}}};
+    FakeUsers users;
+    RouterSettings s = settings();
+    s.relay_domains = {"backup.example", "open.example", ".dotted.example"};
+    Router router(s, t, users);
+    for (const char* address : {"x@backup.example", "x@sub.backup.example", "x@a.dotted.example"}) {
+      INFO(address);
+      auto got = router.resolve(address);
+      REQUIRE(got.size() == 1);
+      CHECK(got[0].klass() == Resolution::RELAY);
+      CHECK(got[0].relay_domain());
+    }
+    CHECK_FALSE(router.resolve("x@dotted.example")[0].relay_domain());
+    CHECK_FALSE(router.resolve("x@elsewhere.example")[0].relay_domain());
+    s.relay_domains_match_subdomains = false;
+    CHECK_FALSE(Router(s, t, users).resolve("x@sub.backup.example")[0].relay_domain());
+    s.relay_recipient_maps = {"relayed"};
+    Router checked(s, t, users);
+    CHECK(checked.resolve("bob@backup.example")[0].klass() == Resolution::RELAY);
+    CHECK(checked.resolve("anyone@open.example")[0].klass() == Resolution::RELAY);
+    auto unknown = checked.resolve("eve@backup.example");
+    CHECK(unknown[0].klass() == Resolution::UNKNOWN);
+    CHECK(unknown[0].relay_domain());
+    CHECK(unknown[0].error() == "User unknown in relay recipient table");
+    CHECK(checked.resolve("eve@elsewhere.example")[0].klass() == Resolution::RELAY);  // not a relay domain
+  }
+
   TEST_CASE("an unreadable table is a temporary error") {
     FakeUsers users;
     struct Row {
