@@ -35,7 +35,7 @@ constexpr Parameter kParameters[] = {
     // Logging
     {"log_level", kString, "info", 0, check_log_level, "Lowest level logged: debug, info, warning or error"},
     {"syslog_name", kString, "tern", 0, nullptr, "Program name prefix in log lines"},
-    {"maillog_file", kString, "", 0, nullptr, "Log to this file instead of syslog; empty: syslog"},
+    {"maillog_file", kString, "", 0, nullptr, "Log to this file instead of syslog (every program; also with -f); empty: syslog"},
     // Processes
     {"smtpd_process_count", kInt, "0", 0, nullptr, "Number of smtpd processes; 0: one per two CPU cores, at least one"},
     {"master_restart_give_up", kInt, "10", 0, nullptr, "Consecutive failed restarts of a daemon before master gives up"},
