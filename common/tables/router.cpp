@@ -73,6 +73,7 @@ RouterSettings RouterSettings::from_config(const config::Config& config) {
   s.virtual_alias_maps = config.get_list("virtual_alias_maps");
   s.virtual_mailbox_maps = config.get_list("virtual_mailbox_maps");
   s.alias_maps = config.get_list("alias_maps");
+  s.local_recipient_maps = config.get_list("local_recipient_maps");
   s.transport_maps = config.get_list("transport_maps");
   s.virtual_transport = config.get("virtual_transport");
   s.relay_domains = config.get_list("relay_domains");
@@ -243,12 +244,19 @@ Resolution Router::classify(std::string_view address) {
     std::string user = lowercase(parts.user);
     r.set_mailbox(user);
     r.set_extension(parts.extension);
-    if (users_.exists(user)) return r;
+    if (settings_.local_recipient_maps.empty()) return r;  // accept all: local bounces the unknown
     std::string local_part = final_address.substr(0, final_address.rfind('@'));
-    for (const std::string& key : {lowercase(local_part), user}) {
-      auto alias = tables_.find(settings_.alias_maps, key, Syntax::kAliases);
-      if (!alias) return make(final_address, Resolution::ERROR, alias.error().message);
-      if (*alias) return r;
+    for (const std::string& item : settings_.local_recipient_maps) {
+      if (item == "proxy:unix:passwd.byname" || item == "unix:passwd.byname") {
+        if (users_.exists(user)) return r;
+        continue;
+      }
+      bool alias_table = std::find(settings_.alias_maps.begin(), settings_.alias_maps.end(), item) != settings_.alias_maps.end();
+      for (const std::string& key : {lowercase(local_part), user, lowercase(final_address)}) {
+        auto found = tables_.find({item}, key, alias_table ? Syntax::kAliases : Syntax::kText);
+        if (!found) return make(final_address, Resolution::ERROR, found.error().message);
+        if (*found) return r;
+      }
     }
     return make(final_address, Resolution::UNKNOWN, "User unknown in local recipient table");
   }

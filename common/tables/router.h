@@ -7,7 +7,9 @@
 //     user+ext@domain, user@domain, then user+ext and user (local domains only), then @domain.
 //     A match without the extension passes the extension on to the targets.
 //  2. Each final address is classified: mydestination (names or tables; also the loopback
-//     literals) -> LOCAL (a system user or an alias_maps entry, else UNKNOWN);
+//     literals) -> LOCAL when local_recipient_maps lists it (its "unix:passwd.byname" item: a
+//     system user; table items: the local part, the user without extension, or the address;
+//     empty: every one), else UNKNOWN;
 //     virtual_alias_domains -> UNKNOWN; virtual_mailbox_domains -> VIRTUAL with the
 //     virtual_mailbox_maps value (user+ext@domain, user@domain, @domain), else UNKNOWN; with
 //     virtual_transport = lmtp:..., that VIRTUAL resolution carries it as its nexthop (qmgr
@@ -55,6 +57,7 @@ struct RouterSettings {
   std::vector<std::string> virtual_alias_maps;
   std::vector<std::string> virtual_mailbox_maps;
   std::vector<std::string> alias_maps;
+  std::vector<std::string> local_recipient_maps;
   std::vector<std::string> transport_maps;
   std::vector<std::string> relay_domains;
   std::vector<std::string> relay_recipient_maps;

@@ -47,6 +47,7 @@ RouterSettings settings() {
   s.virtual_alias_maps = {"va"};
   s.virtual_mailbox_maps = {"vm"};
   s.alias_maps = {"aliases"};
+  s.local_recipient_maps = {"proxy:unix:passwd.byname", "aliases"};  // Postfix's default
   s.myorigin = "tern.test";
   s.recipient_delimiter = "+";
   s.recursion_limit = 20;
@@ -251,6 +252,22 @@ TEST_SUITE("tables.router") {
     CHECK(checked.resolve("eve@elsewhere.example")[0].klass() == Resolution::RELAY);  // not a relay domain
   }
 
+  TEST_CASE("local_recipient_maps: empty accepts every local name; a table lists them") {
+    FakeTables t = tables();
+    t.tables["staff"] = {{"carl", {"ok"}}, {"dora@tern.test", {"ok"}}};
+    FakeUsers users;
+    RouterSettings s = settings();
+    s.local_recipient_maps = {};
+    Router open(s, t, users);
+    check(open, "whoever@tern.test", {{"whoever@tern.test", Resolution::LOCAL, "whoever"}});
+    s.local_recipient_maps = {"staff"};
+    Router listed(s, t, users);
+    check(listed, "carl+x@tern.test", {{"carl+x@tern.test", Resolution::LOCAL, "carl", "x"}});
+    check(listed, "dora@tern.test", {{"dora@tern.test", Resolution::LOCAL, "dora"}});
+    // A system user that the table does not list is unknown here.
+    check(listed, "alice@tern.test", {{"alice@tern.test", Resolution::UNKNOWN, "User unknown in local recipient table"}});
+  }
+
   TEST_CASE("an unreadable table is a temporary error") {
     FakeUsers users;
     struct Row {
@@ -260,7 +277,10 @@ TEST_SUITE("tables.router") {
     };
     const Row rows[] = {
         {"virtual_alias_maps", [](RouterSettings& s) { s.virtual_alias_maps = {"broken"}; }, "x@far.example"},
-        {"alias_maps", [](RouterSettings& s) { s.alias_maps = {"broken"}; }, "nobody@tern.test"},
+        {"alias_maps", [](RouterSettings& s) {
+           s.alias_maps = {"broken"};
+           s.local_recipient_maps = {"proxy:unix:passwd.byname", "broken"};  // "... $alias_maps"
+         }, "nobody@tern.test"},
         {"virtual_mailbox_maps", [](RouterSettings& s) { s.virtual_mailbox_maps = {"broken"}; }, "c@virt.example"},
         {"mydestination table", [](RouterSettings& s) { s.mydestination = {"/etc/broken"}; }, "c@far.example"},
     };
