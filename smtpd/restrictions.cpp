@@ -123,8 +123,8 @@ class Evaluator {
       if (!facts_.improper_pipelining) return Outcome::kDunno;
       return decide(refuse(503, "5.5.0", stage_subject(stage), "Improper use of SMTP command pipelining"));
     }
-    if (n == "reject_invalid_helo_hostname" || n == "reject_invalid_hostname") return invalid_helo();
-    if (n == "reject_non_fqdn_helo_hostname" || n == "reject_non_fqdn_hostname") return non_fqdn_helo();
+    if (n == "reject_invalid_helo_hostname" || n == "reject_invalid_hostname") return helo_name_check(false);
+    if (n == "reject_non_fqdn_helo_hostname" || n == "reject_non_fqdn_hostname") return helo_name_check(true);
     if (n == "reject_non_fqdn_sender") {
       if (!facts_.sender || facts_.sender->empty()) return Outcome::kDunno;
       return non_fqdn_address(sender_subject(), false);
@@ -177,29 +177,24 @@ class Evaluator {
     return decide(reject ? refuse(554, "5.7.1", text) : refuse(454, "4.7.1", text));
   }
 
-  Outcome invalid_helo() {
+  // reject_invalid_helo_hostname (fqdn_only false) and reject_non_fqdn_helo_hostname (true):
+  // a bad address literal fails both; a name must be valid, or fully qualified.
+  Outcome helo_name_check(bool fqdn_only) {
     if (!facts_.helo) return Outcome::kDunno;
     const std::string& h = *facts_.helo;
     Subject s{h, "Helo command"};
     if (h.starts_with("[")) {
       if (valid_address_literal(h)) return Outcome::kDunno;
       return decide(refuse(lists_.codes.invalid_hostname, "5.5.2", s, "Invalid ip address"));
+    }
+    if (fqdn_only) {
+      if (is_fqdn(h)) return Outcome::kDunno;
+      return decide(refuse(lists_.codes.non_fqdn, "5.5.2", s, "need fully-qualified hostname"));
     }
     if (valid_hostname(h) || valid_ip_address(h)) return Outcome::kDunno;
     return decide(refuse(lists_.codes.invalid_hostname, "5.5.2", s, "Invalid name"));
   }
 
-  Outcome non_fqdn_helo() {
-    if (!facts_.helo) return Outcome::kDunno;
-    const std::string& h = *facts_.helo;
-    Subject s{h, "Helo command"};
-    if (h.starts_with("[")) {
-      if (valid_address_literal(h)) return Outcome::kDunno;
-      return decide(refuse(lists_.codes.invalid_hostname, "5.5.2", s, "Invalid ip address"));
-    }
-    if (is_fqdn(h)) return Outcome::kDunno;
-    return decide(refuse(lists_.codes.non_fqdn, "5.5.2", s, "need fully-qualified hostname"));
-  }
 
   Outcome non_fqdn_address(const Subject& s, bool recipient) {
     std::string domain = domain_of(s.name);
