@@ -54,8 +54,21 @@ void CredentialChecker::refresh() {
   mtime_ = st.st_mtim;
 }
 
-void CredentialChecker::check(const std::string& username, std::string password,
-                              std::function<void(bool)> done) {
+void CredentialChecker::check(DovecotAuthRequest request, std::function<void(AuthOutcome)> done) {
+  if (!dovecot_socket_.empty()) {
+    struct Asked {
+      DovecotAuthRequest request;
+      AuthOutcome outcome;
+      ~Asked() { sodium_memzero(request.password.data(), request.password.size()); }
+    };
+    auto asked = std::make_shared<Asked>(Asked{std::move(request), {}});
+    run_on_work_pool(
+        loop_, alive_, [asked, path = dovecot_socket_] { asked->outcome = dovecot_auth_check(path, asked->request, 10); },
+        [asked, done = std::move(done)] { done(asked->outcome); });
+    return;
+  }
+  const std::string& username = request.username;
+  std::string password = std::move(request.password);
   refresh();
   auto it = hashes_.find(username);
   bool known = it != hashes_.end();
@@ -74,7 +87,9 @@ void CredentialChecker::check(const std::string& username, std::string password,
                                               work->password.size()) == 0;
         work->ok = match && work->known;
       },
-      [work, done = std::move(done)] { done(work->ok); });
+      [work, done = std::move(done)] {
+        done(work->ok ? AuthOutcome{AuthVerdict::kOk, ""} : AuthOutcome{AuthVerdict::kFail, "authentication failed"});
+      });
 }
 
 }  // namespace tern::lookup

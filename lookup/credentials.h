@@ -1,8 +1,9 @@
 // CredentialChecker: SMTP AUTH checks against sasl_password_file (argon2id hashes written by
-// `ternctl passwd`). The file is read on the loop (small; re-read when it changes);
-// crypto_pwhash_str_verify runs on the work pool. An unknown user is verified against a
-// dummy hash of the same cost, so the answer time does not reveal which users exist.
-// Runs on the loop thread; the callback runs there too.
+// `ternctl passwd`), or, with smtpd_sasl_type = dovecot, against Dovecot's auth service
+// (dovecot_auth.h). The file is read on the loop (small; re-read when it changes);
+// crypto_pwhash_str_verify and the Dovecot conversation run on the work pool. An unknown user
+// is verified against a dummy hash of the same cost, so the answer time does not reveal which
+// users exist. Runs on the loop thread; the callback runs there too.
 #pragma once
 
 #include <sys/types.h>
@@ -13,6 +14,7 @@
 #include <map>
 #include <string>
 
+#include "lookup/dovecot_auth.h"
 #include "lookup/work_pool.h"
 
 namespace tern::lookup {
@@ -21,16 +23,19 @@ class CredentialChecker {
  public:
   CredentialChecker(uv_loop_t* loop, std::string path);
   void set_path(std::string path) { path_ = std::move(path); }
+  // Ask Dovecot's auth service at this socket instead of the file; "" goes back to the file.
+  void use_dovecot(std::string socket_path) { dovecot_socket_ = std::move(socket_path); }
 
-  // Calls done(true) when username's password matches, else done(false) (unknown user,
-  // wrong password, unreadable file -- the last one logged).
-  void check(const std::string& username, std::string password, std::function<void(bool)> done);
+  // Calls done(kOk) when the password matches, done(kFail) for an unknown user or a wrong
+  // password (or an unreadable file, logged), done(kTempFail) when Dovecot cannot answer.
+  void check(DovecotAuthRequest request, std::function<void(AuthOutcome)> done);
 
  private:
   void refresh();
 
   uv_loop_t* loop_;
   std::string path_;
+  std::string dovecot_socket_;
   std::map<std::string, std::string, std::less<>> hashes_;
   ino_t ino_ = 0;
   off_t size_ = -1;

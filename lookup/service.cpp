@@ -47,6 +47,13 @@ bool names_access_table(const std::vector<std::string>& list, const std::string&
   return false;
 }
 
+// The Dovecot auth socket when smtpd_sasl_type = dovecot, else "" (sasl_password_file).
+std::string dovecot_socket(const config::Config& config) {
+  if (config.get("smtpd_sasl_type") != "dovecot") return "";
+  std::string path = config.get("smtpd_sasl_path");
+  return path.starts_with('/') ? path : config.get("spool_directory") + "/" + path;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<process::Service>> LookupService::create(process::ServiceContext& context) {
@@ -69,12 +76,15 @@ LookupService::LookupService(process::ServiceContext& context)
       dns_(context.loop, DnsSettings::from_config(config_)),
       server_(context.loop, "lookup", [this](const ipc::Peer& peer, proto::LookupRequest request) {
         on_request(peer, std::move(request));
-      }) {}
+      }) {
+  credentials_.use_dovecot(dovecot_socket(config_));
+}
 
 void LookupService::reload(const config::Config& config) {
   config_ = config;
   router_settings_ = tables::RouterSettings::from_config(config_);
   credentials_.set_path(config_.get("sasl_password_file"));
+  credentials_.use_dovecot(dovecot_socket(config_));
   dns_.reconfigure(DnsSettings::from_config(config_));
 }
 
@@ -167,14 +177,19 @@ void LookupService::on_table(const ipc::Peer& peer, const proto::LookupRequest& 
 void LookupService::on_credentials(const ipc::Peer& peer, proto::LookupRequest& request) {
   uint64_t id = request.id();
   uint64_t conn_id = peer.conn_id;
-  std::string user = request.credentials().username();
-  credentials_.check(user, std::move(*request.mutable_credentials()->mutable_password()),
-                     [this, id, conn_id, user](bool ok) {
-                       proto::LookupReply reply;
-                       reply.set_id(id);
-                       reply.set_credentials_ok(ok);
-                       server_.reply(conn_id, reply);
-                     });
+  auto& asked = *request.mutable_credentials();
+  DovecotAuthRequest check{asked.username(), std::move(*asked.mutable_password()), asked.secured(), asked.client_address()};
+  credentials_.check(std::move(check), [this, id, conn_id](AuthOutcome outcome) {
+    proto::LookupReply reply;
+    reply.set_id(id);
+    reply.set_credentials_ok(outcome.verdict == AuthVerdict::kOk);
+    if (outcome.verdict == AuthVerdict::kTempFail) {
+      TERN_LOG_WARNING("SASL check: %s", outcome.reason.c_str());
+      reply.set_status(proto::DNS_TEMPFAIL);
+      reply.set_error(outcome.reason);
+    }
+    server_.reply(conn_id, reply);
+  });
 }
 
 void LookupService::on_unknown(const ipc::Peer& peer, const proto::LookupRequest& request) {

@@ -27,5 +27,11 @@ int main(int argc, char** argv) {
     tern::log::init("master", tern::log::Sink::kSyslog);
     (*master)->pid_changed();
   }
+  auto maillog = (*master)->open_maillog_file();
+  if (!maillog) {
+    TERN_LOG_FATAL("%s", maillog.error().message.c_str());
+    return 1;
+  }
+  if (*maillog) tern::log::init("master", tern::log::Sink::kStderr);
   return (*master)->run();
 }

@@ -60,6 +60,7 @@ Result<std::unique_ptr<MasterProcess>> MasterProcess::prepare(const Options& opt
   std::vector<config::Diagnostic> warnings;
   auto config = config::Config::load(options.config_directory, &warnings);
   if (!config) return std::unexpected(config.error());
+  log::set_syslog_name(config->get("syslog_name"));
   log_warnings(warnings);
   // A bad header_checks or body_checks table stops start-up here, with its file:line, rather
   // than in every smtpd that master would restart.
@@ -84,6 +85,21 @@ Result<std::unique_ptr<MasterProcess>> MasterProcess::prepare(const Options& opt
   return master;
 }
 
+Result<bool> MasterProcess::open_maillog_file() {
+  std::string path = config_.get("maillog_file");
+  if (path.empty()) return false;
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+  if (fd < 0) return fail_errno("maillog_file " + path, errno);
+  if (::dup2(fd, 2) < 0) {
+    int err = errno;
+    ::close(fd);
+    return fail_errno("maillog_file " + path + ": dup2", err);
+  }
+  ::close(fd);
+  maillog_ = true;
+  return true;
+}
+
 Result<void> MasterProcess::create_ipc_sockets() {
   std::string spool = config_.get("spool_directory");
   auto owner = process::spool_owner(config_.get("tern_user"));
@@ -106,7 +122,7 @@ int MasterProcess::run() {
   SupervisorSettings settings;
   settings.daemon_directory = config_.get("daemon_directory");
   settings.config_directory = options_.config_directory;
-  settings.log_to_stderr = options_.foreground;
+  settings.log_to_stderr = options_.foreground || maillog_;
   settings.master_pipe_fd = liveness_pipe_[0];
   settings.restart_policy = restart_policy_from(config_);
   running_->supervisor = std::make_unique<Supervisor>(loop, settings);
@@ -155,6 +171,7 @@ void MasterProcess::reload() {
     return;
   }
   int old_instances = smtpd_instances(config_);
+  std::string old_maillog = config_.get("maillog_file");
   auto changed = listeners_.update(*fresh);
   if (!changed) {
     TERN_LOG_ERROR("reload refused, keeping the running configuration: %s", changed.error().message.c_str());
@@ -163,6 +180,10 @@ void MasterProcess::reload() {
   config_ = std::move(*fresh);
   log::Level level;
   if (log::parse_level(config_.get("log_level"), &level)) log::set_level(level);
+  log::set_syslog_name(config_.get("syslog_name"));
+  if (config_.get("maillog_file") != old_maillog) {
+    TERN_LOG_WARNING("maillog_file changed: the new file takes effect when tern restarts");
+  }
   running_->supervisor->set_restart_policy(restart_policy_from(config_));
   running_->supervisor->signal_all(SIGHUP);
   if (smtpd_instances(config_) != old_instances) {

@@ -26,10 +26,14 @@ class MasterProcess {
   int run();
   // After daemonizing: the pid changed.
   void pid_changed() { pid_file_->update(); }
+  // maillog_file: makes it this process's stderr, and so every program's log (they log to
+  // stderr when it is set); false when maillog_file is empty. Call after daemonize().
+  Result<bool> open_maillog_file();
 
  private:
   struct Running;
   MasterProcess(Options options, config::Config config);
+  bool maillog_ = false;  // open_maillog_file() took effect: children log to stderr too
   Result<void> create_ipc_sockets();
   void reload();
 

@@ -181,6 +181,7 @@ SessionPolicy DeliveryJob::policy(const Target& target) const {
   p.tls_context = context.value_or(nullptr);
   p.reuse_limit = c.get_int("smtp_connection_reuse_count_limit");
   p.lmtp = nexthop_.lmtp;
+  p.bind_address = c.get("smtp_bind_address");
   p.credentials = credentials_;
   bool noplaintext = false;
   for (const auto& o : c.get_list("smtp_sasl_security_options")) noplaintext = noplaintext || o == "noplaintext";

@@ -88,6 +88,15 @@ void SmtpSession::start_connect() {
   uv_tcp_init(loop_, tcp);
   tcp->data = this;
   tcp_ = uv::UvHandle<uv_tcp_t>(tcp);
+  if (!policy_.bind_address.empty() && addr.ss_family == AF_INET) {
+    sockaddr_in local{};
+    if (uv_ip4_addr(policy_.bind_address.c_str(), 0, &local) != 0) {
+      return fail_temp("smtp_bind_address " + policy_.bind_address + " is not an IPv4 address", "4.3.5");
+    }
+    if (int rc = uv_tcp_bind(tcp, reinterpret_cast<sockaddr*>(&local), 0); rc != 0) {
+      return fail_temp("bind to smtp_bind_address " + policy_.bind_address + ": " + uv_strerror(rc), "4.3.5");
+    }
+  }
   auto* req = new uv_connect_t;
   req->data = nullptr;
   int rc = uv_tcp_connect(req, tcp, reinterpret_cast<sockaddr*>(&addr), &SmtpSession::on_connect);

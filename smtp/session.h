@@ -59,6 +59,7 @@ struct SessionPolicy {
   std::vector<std::string> dane_names;     // kDane: names a DANE-TA chain's leaf may carry
   int64_t reuse_limit = 0;                 // most transactions on this connection; 0: no limit
   bool lmtp = false;                       // LHLO, no HELO fallback, one reply per recipient after the data
+  std::string bind_address;                // smtp_bind_address: the local IPv4 address to connect from
   Timeouts timeouts;
 };
 

@@ -40,7 +40,9 @@ Verdict temporary_lookup_failure(const std::string& name) {
 }
 
 Verdict unknown_user(const RecipientFacts& f) {
-  std::string table = f.virtual_domain ? "virtual mailbox table" : "local recipient table";
+  std::string table = f.relay_domain     ? "relay recipient table"
+                      : f.virtual_domain ? "virtual mailbox table"
+                                         : "local recipient table";
   return refuse(550, "5.1.1", "<" + f.recipient + ">: Recipient address rejected: User unknown in " + table);
 }
 
@@ -121,8 +123,8 @@ class Evaluator {
       if (!facts_.improper_pipelining) return Outcome::kDunno;
       return decide(refuse(503, "5.5.0", stage_subject(stage), "Improper use of SMTP command pipelining"));
     }
-    if (n == "reject_invalid_helo_hostname" || n == "reject_invalid_hostname") return invalid_helo();
-    if (n == "reject_non_fqdn_helo_hostname" || n == "reject_non_fqdn_hostname") return non_fqdn_helo();
+    if (n == "reject_invalid_helo_hostname" || n == "reject_invalid_hostname") return helo_name_check(false);
+    if (n == "reject_non_fqdn_helo_hostname" || n == "reject_non_fqdn_hostname") return helo_name_check(true);
     if (n == "reject_non_fqdn_sender") {
       if (!facts_.sender || facts_.sender->empty()) return Outcome::kDunno;
       return non_fqdn_address(sender_subject(), false);
@@ -175,29 +177,24 @@ class Evaluator {
     return decide(reject ? refuse(554, "5.7.1", text) : refuse(454, "4.7.1", text));
   }
 
-  Outcome invalid_helo() {
+  // reject_invalid_helo_hostname (fqdn_only false) and reject_non_fqdn_helo_hostname (true):
+  // a bad address literal fails both; a name must be valid, or fully qualified.
+  Outcome helo_name_check(bool fqdn_only) {
     if (!facts_.helo) return Outcome::kDunno;
     const std::string& h = *facts_.helo;
     Subject s{h, "Helo command"};
     if (h.starts_with("[")) {
       if (valid_address_literal(h)) return Outcome::kDunno;
       return decide(refuse(lists_.codes.invalid_hostname, "5.5.2", s, "Invalid ip address"));
+    }
+    if (fqdn_only) {
+      if (is_fqdn(h)) return Outcome::kDunno;
+      return decide(refuse(lists_.codes.non_fqdn, "5.5.2", s, "need fully-qualified hostname"));
     }
     if (valid_hostname(h) || valid_ip_address(h)) return Outcome::kDunno;
     return decide(refuse(lists_.codes.invalid_hostname, "5.5.2", s, "Invalid name"));
   }
 
-  Outcome non_fqdn_helo() {
-    if (!facts_.helo) return Outcome::kDunno;
-    const std::string& h = *facts_.helo;
-    Subject s{h, "Helo command"};
-    if (h.starts_with("[")) {
-      if (valid_address_literal(h)) return Outcome::kDunno;
-      return decide(refuse(lists_.codes.invalid_hostname, "5.5.2", s, "Invalid ip address"));
-    }
-    if (is_fqdn(h)) return Outcome::kDunno;
-    return decide(refuse(lists_.codes.non_fqdn, "5.5.2", s, "need fully-qualified hostname"));
-  }
 
   Outcome non_fqdn_address(const Subject& s, bool recipient) {
     std::string domain = domain_of(s.name);
@@ -368,7 +365,7 @@ const RestrictionList& RestrictionLists::of(Stage stage) const {
 
 bool is_our_destination(const RecipientFacts& f) {
   if (f.routing_syntax || f.address_literal) return false;
-  return f.klass == Class::LOCAL || f.klass == Class::VIRTUAL || f.klass == Class::UNKNOWN;
+  return f.klass == Class::LOCAL || f.klass == Class::VIRTUAL || f.klass == Class::UNKNOWN || f.relay_domain;
 }
 
 Evaluation evaluate(std::span<const Stage> stages, const RestrictionLists& lists, const CheckFacts& facts,

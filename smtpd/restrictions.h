@@ -55,6 +55,7 @@ struct RecipientFacts {
   bool routing_syntax = false;      // '%', '!' or '@' in the local part: never ours
   bool address_literal = false;     // [ip] domain: never ours
   bool virtual_domain = false;      // UNKNOWN in a virtual mailbox domain (reply wording)
+  bool relay_domain = false;        // in relay_domains: ours to relay for anyone
 };
 
 struct CheckFacts {

@@ -93,6 +93,8 @@ void Session::auth_check(std::string mechanism, std::string authzid, std::string
   proto::LookupRequest request;
   request.mutable_credentials()->set_username(user);
   request.mutable_credentials()->set_password(password);
+  request.mutable_credentials()->set_secured(tls_);
+  request.mutable_credentials()->set_client_address(client_.address);
   set_busy(true);
   host_.lookup(std::move(request), [this, mechanism, user](Result<proto::LookupReply> reply) {
     auth_done(mechanism, user, std::move(reply));
@@ -104,6 +106,14 @@ void Session::auth_done(std::string mechanism, std::string user, Result<proto::L
   if (!answer) {
     TERN_LOG_WARNING("%s: SASL %s authentication failed: lookup unavailable: %s", client_.log_name().c_str(),
                      mechanism.c_str(), answer.error().message.c_str());
+    set_busy(false);
+    error_reply(454, "4.7.0", "Temporary authentication failure");
+    process();
+    return;
+  }
+  if (!answer->credentials_ok() && answer->status() == proto::DNS_TEMPFAIL) {
+    TERN_LOG_WARNING("%s: SASL %s authentication failed: %s", client_.log_name().c_str(), mechanism.c_str(),
+                     answer->error().c_str());
     set_busy(false);
     error_reply(454, "4.7.0", "Temporary authentication failure");
     process();

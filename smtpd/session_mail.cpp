@@ -208,6 +208,7 @@ void Session::rcpt_resolved(smtp::PathCommand rcpt, std::string address, Result<
       if (r.klass() == proto::Resolution::ERROR) facts.klass = proto::Resolution::ERROR;
     }
     facts.virtual_domain = answer->resolutions(0).error().find("virtual") != std::string::npos;
+    facts.relay_domain = answer->resolutions(0).relay_domain();
   }
   std::string shown = facts.recipient;
   check_recipient(facts, [this, rcpt = std::move(rcpt), address = std::move(address), answer = std::move(answer),

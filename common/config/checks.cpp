@@ -83,6 +83,10 @@ std::string check_reply_code(std::string_view value) {
   return ok ? "" : "want a 4xx or 5xx SMTP reply code";
 }
 
+std::string check_sasl_type(std::string_view value) {
+  return one_of(value, {"tern", "dovecot"}, "want tern (sasl_password_file) or dovecot (smtpd_sasl_path)");
+}
+
 std::string check_smtpd_tls_level(std::string_view value) {
   return one_of(value, {"", "none", "may", "encrypt"}, "want none, may or encrypt");
 }

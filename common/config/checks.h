@@ -14,6 +14,7 @@ using Check = std::string (*)(std::string_view value);
 
 std::string check_log_level(std::string_view value);        // debug info warning error
 std::string check_smtpd_tls_level(std::string_view value);  // "" none may encrypt
+std::string check_sasl_type(std::string_view value);        // tern dovecot
 // An SMTP reply code for a refusal: 4xx or 5xx (the *_reject_code parameters).
 std::string check_reply_code(std::string_view value);
 // "" none may encrypt dane verify secure

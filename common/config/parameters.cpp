@@ -28,13 +28,14 @@ constexpr Parameter kParameters[] = {
     {"smtps_listen", kList, "", 0, check_listen, "address:port list for submission over implicit TLS (465); empty disables"},
     {"inet_interfaces", kList, "all", 0, nullptr, "Network addresses the mail system receives mail on (Postfix compatibility)"},
     {"mynetworks", kList, "127.0.0.0/8 [::1]/128", 0, nullptr, "Trusted client networks (permit_mynetworks)"},
-    {"relay_domains", kList, "", 0, nullptr, "Domains this system relays mail to (besides local and virtual ones)"},
+    {"relay_domains", kList, "", 0, nullptr, "Domains this system relays mail to for anyone (a backup MX, a gateway); subdomains too while parent_domain_matches_subdomains names relay_domains"},
+    {"relay_recipient_maps", kList, "", 0, nullptr, "Tables of the valid recipients in relay_domains (user@domain or @domain); empty: any"},
     {"transport_maps", kList, "", 0, nullptr, "Tables of address or domain -> transport:nexthop for relayed mail (smtp or relay transports; \".domain\" keys match subdomains)"},
     {"relayhost", kString, "", 0, nullptr, "Next hop for all non-local mail ([host]:port skips MX look-up); empty: DNS"},
     // Logging
     {"log_level", kString, "info", 0, check_log_level, "Lowest level logged: debug, info, warning or error"},
     {"syslog_name", kString, "tern", 0, nullptr, "Program name prefix in log lines"},
-    {"maillog_file", kString, "", 0, nullptr, "Log to this file instead of syslog; empty: syslog"},
+    {"maillog_file", kString, "", 0, nullptr, "Log to this file instead of syslog (every program; also with -f); empty: syslog"},
     // Processes
     {"smtpd_process_count", kInt, "0", 0, nullptr, "Number of smtpd processes; 0: one per two CPU cores, at least one"},
     {"master_restart_give_up", kInt, "10", 0, nullptr, "Consecutive failed restarts of a daemon before master gives up"},
@@ -105,6 +106,8 @@ constexpr Parameter kParameters[] = {
     {"smtpd_sasl_security_options", kList, "noanonymous", 0, nullptr, "AUTH mechanism restrictions without TLS"},
     {"smtpd_sasl_tls_security_options", kList, "$smtpd_sasl_security_options", 0, nullptr, "AUTH mechanism restrictions over TLS"},
     {"smtpd_sender_login_maps", kList, "", 0, nullptr, "Table of sender address -> logins allowed to use it"},
+    {"smtpd_sasl_type", kString, "tern", 0, check_sasl_type, "Who checks SMTP AUTH passwords: tern (sasl_password_file) or dovecot (Dovecot's auth service at smtpd_sasl_path)"},
+    {"smtpd_sasl_path", kString, "private/auth", 0, nullptr, "smtpd_sasl_type = dovecot: Dovecot's auth socket (a relative path is under spool_directory, as Postfix's is under its queue directory)"},
     {"sasl_password_file", kString, "$config_directory/sasl_passwd", 0, nullptr, "Users and argon2id hashes for SMTP AUTH (ternctl passwd)"},
     // SMTP client
     {"smtp_bind_address", kString, "", 0, nullptr, "Local IPv4 address for outbound connections; empty: any"},

@@ -46,6 +46,38 @@ bool delivery_time_name(std::string_view parameter, std::string_view ref) {
   return parameter == "forward_path" && kNames.contains(ref);
 }
 
+// Parameters Tern accepts so that a Postfix main.cf loads, but does not act on yet: setting
+// one is worth a warning, never silence (etc/tern.conf says the same).
+bool not_acted_on(std::string_view name) {
+  static const std::set<std::string_view> kNames{
+      "smtpd_recipient_overshoot_limit",
+      "smtpd_client_connection_rate_limit",
+      "smtpd_client_message_rate_limit",
+      "smtpd_client_recipient_rate_limit",
+      "anvil_rate_time_unit",
+      "smtpd_peername_lookup",
+      "strict_rfc821_envelopes",
+      "unknown_local_recipient_reject_code",
+      "smtpd_tls_loglevel",
+      "smtpd_tls_received_header",
+      "smtpd_sasl_security_options",
+      "smtpd_sasl_tls_security_options",
+      "smtp_mx_session_limit",
+      "smtp_tls_loglevel",
+      "smtp_sasl_tls_security_options",
+      "initial_destination_concurrency",
+      "default_destination_rate_delay",
+      "queue_minfree",
+      "hopcount_limit",
+      "notify_classes",
+      "bounce_notice_recipient",
+      "delay_notice_recipient",
+      "error_notice_recipient",
+      "biff",
+  };
+  return kNames.contains(name);
+}
+
 }  // namespace
 
 void Config::validate(const std::string& file, std::vector<Diagnostic>* errors,
@@ -69,6 +101,13 @@ void Config::validate(const std::string& file, std::vector<Diagnostic>* errors,
                            name + ": undefined parameter \"$" + ref + "\" expands to empty"});
     referenced.insert(refs.plain.begin(), refs.plain.end());
     referenced.insert(refs.conditional.begin(), refs.conditional.end());
+  }
+
+  for (const auto& [name, value] : values_) {
+    const Parameter* p = find_parameter(name);
+    if (not_acted_on(name) && p != nullptr && p->default_value != nullptr && value != p->default_value)
+      warnings->push_back({file, line_of(name), name + ": accepted for main.cf compatibility, but Tern does not act "
+                                                       "on it yet: it behaves as if it had its default value"});
   }
 
   // Names nothing uses. A name that some value refers to is the administrator's own

@@ -18,6 +18,7 @@ namespace tern::log {
 namespace {
 
 struct LoggerState {
+  std::string syslog_name = "tern";  // the part before the slash: syslog_name
   std::string program = "tern";
   Sink sink = Sink::kStderr;
   Level min_level = Level::kInfo;
@@ -129,6 +130,10 @@ void init(std::string_view program, Sink sink, Level min_level) {
 
 void set_level(Level min_level) { state().min_level = min_level; }
 
+void set_syslog_name(std::string_view name) {
+  if (!name.empty()) state().syslog_name.assign(name);
+}
+
 bool parse_level(std::string_view text, Level* out) {
   if (text == "debug") *out = Level::kDebug;
   else if (text == "info") *out = Level::kInfo;
@@ -144,16 +149,16 @@ void vwrite(Level level, const char* fmt, va_list args) {
   char line[4096];
   size_t used = 0;
   if (s.sink == Sink::kSyslog) {
-    used = std::snprintf(line, sizeof(line), "<%d>tern/%s[%d]: %s", 2 * 8 + syslog_severity(level),
-                         s.program.c_str(), logged_pid(s), prefix(level));
+    used = std::snprintf(line, sizeof(line), "<%d>%s/%s[%d]: %s", 2 * 8 + syslog_severity(level),
+                         s.syslog_name.c_str(), s.program.c_str(), logged_pid(s), prefix(level));
   } else {
     std::time_t now = std::time(nullptr);
     std::tm tm{};
     ::localtime_r(&now, &tm);
     char stamp[32];
     std::strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
-    used = std::snprintf(line, sizeof(line), "%s %s tern/%s[%d]: %s", stamp, s.hostname.c_str(),
-                         s.program.c_str(), logged_pid(s), prefix(level));
+    used = std::snprintf(line, sizeof(line), "%s %s %s/%s[%d]: %s", stamp, s.hostname.c_str(),
+                         s.syslog_name.c_str(), s.program.c_str(), logged_pid(s), prefix(level));
   }
   if (used >= sizeof(line) - 2) used = sizeof(line) - 2;
   int n = std::vsnprintf(line + used, sizeof(line) - used - 1, fmt, args);

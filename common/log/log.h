@@ -1,6 +1,7 @@
 // Logging in Postfix's shape (DESIGN.md §6): one line per event,
-//   "<date> <host> tern/<program>[pid]: <text>"  on stderr in the foreground, or
-//   "<PRI>tern/<program>[pid]: <text>"            as a datagram to syslog (/dev/log).
+//   "<date> <host> tern/<program>[pid]: <text>"  on stderr in the foreground (or maillog_file), or
+//   "<PRI>tern/<program>[pid]: <text>"            as a datagram to syslog (/dev/log);
+// "tern" is syslog_name's default.
 // Warnings, errors and fatal lines carry Postfix's "warning: ", "error: ", "fatal: " prefixes.
 //
 // Logging never blocks: the sink is written with non-blocking calls, and a line that cannot be
@@ -22,6 +23,8 @@ enum class Sink { kStderr, kSyslog };
 void init(std::string_view program, Sink sink, Level min_level = Level::kInfo);
 // Changes only the level (config reload).
 void set_level(Level min_level);
+// The name before the slash in every line ("tern", or syslog_name); empty keeps it.
+void set_syslog_name(std::string_view name);
 // Parses "debug", "info", "warning", "error"; false on anything else.
 bool parse_level(std::string_view text, Level* out);
 

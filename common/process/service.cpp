@@ -34,9 +34,10 @@ bool parse_options(int argc, char** argv, Options* out) {
   return true;
 }
 
-void apply_log_level(const config::Config& config) {
+void apply_log_settings(const config::Config& config) {
   log::Level level = log::Level::kInfo;
   if (log::parse_level(config.get("log_level"), &level)) log::set_level(level);
+  log::set_syslog_name(config.get("syslog_name"));
 }
 
 // Watches the read end of master's liveness pipe: master holds the write end, so EOF here
@@ -86,7 +87,7 @@ int run_service(int argc, char** argv, const ServiceInfo& info, const ServiceFac
     TERN_LOG_FATAL("%s", config.error().message.c_str());
     return 1;
   }
-  apply_log_level(*config);
+  apply_log_settings(*config);
 
   auto fds = InheritedFds::from_environment();
   if (!fds) {
@@ -143,7 +144,7 @@ int run_service(int argc, char** argv, const ServiceInfo& info, const ServiceFac
       return;
     }
     context.config = *fresh;
-    apply_log_level(*fresh);
+    apply_log_settings(*fresh);
     (*service)->reload(*fresh);
     TERN_LOG_INFO("reloaded configuration");
   });

@@ -73,8 +73,13 @@ RouterSettings RouterSettings::from_config(const config::Config& config) {
   s.virtual_alias_maps = config.get_list("virtual_alias_maps");
   s.virtual_mailbox_maps = config.get_list("virtual_mailbox_maps");
   s.alias_maps = config.get_list("alias_maps");
+  s.local_recipient_maps = config.get_list("local_recipient_maps");
   s.transport_maps = config.get_list("transport_maps");
   s.virtual_transport = config.get("virtual_transport");
+  s.relay_domains = config.get_list("relay_domains");
+  s.relay_recipient_maps = config.get_list("relay_recipient_maps");
+  auto parents = config.get_list("parent_domain_matches_subdomains");
+  s.relay_domains_match_subdomains = std::find(parents.begin(), parents.end(), "relay_domains") != parents.end();
   s.myorigin = lowercase(config.get("myorigin"));
   s.relayhost = config.get("relayhost");
   s.recipient_delimiter = config.get("recipient_delimiter");
@@ -208,6 +213,21 @@ Result<bool> Router::in_domain_list(const std::vector<std::string>& list, std::s
   return false;
 }
 
+Result<bool> Router::is_relay_domain(const std::string& domain) {
+  if (settings_.relay_domains.empty()) return false;
+  auto exact = in_domain_list(settings_.relay_domains, domain);
+  if (!exact || *exact) return exact;
+  for (size_t dot = domain.find('.'); dot != std::string::npos; dot = domain.find('.', dot + 1)) {
+    auto dotted = in_domain_list(settings_.relay_domains, domain.substr(dot));  // ".example.com"
+    if (!dotted || *dotted) return dotted;
+    if (settings_.relay_domains_match_subdomains) {
+      auto parent = in_domain_list(settings_.relay_domains, domain.substr(dot + 1));
+      if (!parent || *parent) return parent;
+    }
+  }
+  return false;
+}
+
 Result<bool> Router::is_local_domain(std::string_view domain) {
   if (is_loopback_literal(domain)) return true;
   return in_domain_list(settings_.mydestination, domain);
@@ -224,12 +244,19 @@ Resolution Router::classify(std::string_view address) {
     std::string user = lowercase(parts.user);
     r.set_mailbox(user);
     r.set_extension(parts.extension);
-    if (users_.exists(user)) return r;
+    if (settings_.local_recipient_maps.empty()) return r;  // accept all: local bounces the unknown
     std::string local_part = final_address.substr(0, final_address.rfind('@'));
-    for (const std::string& key : {lowercase(local_part), user}) {
-      auto alias = tables_.find(settings_.alias_maps, key, Syntax::kAliases);
-      if (!alias) return make(final_address, Resolution::ERROR, alias.error().message);
-      if (*alias) return r;
+    for (const std::string& item : settings_.local_recipient_maps) {
+      if (item == "proxy:unix:passwd.byname" || item == "unix:passwd.byname") {
+        if (users_.exists(user)) return r;
+        continue;
+      }
+      bool alias_table = std::find(settings_.alias_maps.begin(), settings_.alias_maps.end(), item) != settings_.alias_maps.end();
+      for (const std::string& key : {lowercase(local_part), user, lowercase(final_address)}) {
+        auto found = tables_.find({item}, key, alias_table ? Syntax::kAliases : Syntax::kText);
+        if (!found) return make(final_address, Resolution::ERROR, found.error().message);
+        if (*found) return r;
+      }
     }
     return make(final_address, Resolution::UNKNOWN, "User unknown in local recipient table");
   }
@@ -271,6 +298,27 @@ Resolution Router::classify(std::string_view address) {
   }
   Resolution r = make(final_address, Resolution::RELAY);
   r.set_nexthop(settings_.relayhost.empty() ? domain : settings_.relayhost);
+  auto relay_domain = is_relay_domain(domain);
+  if (!relay_domain) return make(final_address, Resolution::ERROR, relay_domain.error().message);
+  if (*relay_domain) {
+    r.set_relay_domain(true);
+    if (!settings_.relay_recipient_maps.empty()) {
+      bool listed = false;
+      for (const std::string& key : {lowercase(join(parts.user, "", domain)), "@" + domain}) {
+        auto found = tables_.find(settings_.relay_recipient_maps, key, Syntax::kText);
+        if (!found) return make(final_address, Resolution::ERROR, found.error().message);
+        if (*found) {
+          listed = true;
+          break;
+        }
+      }
+      if (!listed) {
+        Resolution unknown = make(final_address, Resolution::UNKNOWN, "User unknown in relay recipient table");
+        unknown.set_relay_domain(true);
+        return unknown;
+      }
+    }
+  }
   std::string delimited = parts.extension.empty() ? std::string()
                                                   : std::string(address.substr(parts.user.size(), 1)) + parts.extension;
   auto entry = transport_entry(parts, delimited, domain);

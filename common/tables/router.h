@@ -7,11 +7,16 @@
 //     user+ext@domain, user@domain, then user+ext and user (local domains only), then @domain.
 //     A match without the extension passes the extension on to the targets.
 //  2. Each final address is classified: mydestination (names or tables; also the loopback
-//     literals) -> LOCAL (a system user or an alias_maps entry, else UNKNOWN);
+//     literals) -> LOCAL when local_recipient_maps lists it (its "unix:passwd.byname" item: a
+//     system user; table items: the local part, the user without extension, or the address;
+//     empty: every one), else UNKNOWN;
 //     virtual_alias_domains -> UNKNOWN; virtual_mailbox_domains -> VIRTUAL with the
 //     virtual_mailbox_maps value (user+ext@domain, user@domain, @domain), else UNKNOWN; with
 //     virtual_transport = lmtp:..., that VIRTUAL resolution carries it as its nexthop (qmgr
 //     then hands it to smtp, which speaks LMTP);
+//     relay_domains (subdomains too while parent_domain_matches_subdomains names relay_domains;
+//     ".domain" entries match subdomains) -> RELAY marked relay_domain, or UNKNOWN when
+//     relay_recipient_maps is set and has neither user@domain nor @domain;
 //     anything else -> RELAY: to the nexthop transport_maps names (transport(5) search order:
 //     user+ext@domain, user@domain, domain, .parent.domain entries, "*"; "smtp:[host]:port",
 //     "relay:host", ":host"; an empty nexthop is the domain; "lmtp:unix:/path" or
@@ -52,7 +57,11 @@ struct RouterSettings {
   std::vector<std::string> virtual_alias_maps;
   std::vector<std::string> virtual_mailbox_maps;
   std::vector<std::string> alias_maps;
+  std::vector<std::string> local_recipient_maps;
   std::vector<std::string> transport_maps;
+  std::vector<std::string> relay_domains;
+  std::vector<std::string> relay_recipient_maps;
+  bool relay_domains_match_subdomains = true;  // parent_domain_matches_subdomains names relay_domains
   std::string virtual_transport;
   std::string myorigin;
   std::string relayhost;
@@ -90,6 +99,7 @@ class Router {
               Expansion& out);
   Result<std::optional<std::vector<std::string>>> virtual_alias(const std::string& address);
   Result<bool> is_local_domain(std::string_view domain);
+  Result<bool> is_relay_domain(const std::string& domain);
   // The transport_maps value for a relayed address, if one matches.
   Result<std::optional<std::string>> transport_entry(const AddressParts& parts, std::string_view delimited,
                                                      const std::string& domain);

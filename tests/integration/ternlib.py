@@ -9,6 +9,7 @@ import pwd
 import re
 import shutil
 import signal
+import smtplib
 import socket
 import subprocess
 import tempfile
@@ -304,6 +305,35 @@ def enqueue(tern, recipients, sender="alice@example.org", message=None, notify=N
     if result.returncode != 0:
         raise AssertionError("enqueue failed: %s" % result.stderr.decode())
     return result.stdout.decode().strip()
+
+
+class SystemUsers:
+    """System users made for a test (root only), each with a home directory under one new
+    folder (mode 755); remove() deletes the users, their homes and the folder."""
+
+    def __init__(self, names, prefix, shell="/usr/sbin/nologin"):
+        self.names = list(names)
+        self.root = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(self.root, 0o755)
+        for user in self.names:
+            subprocess.run(["userdel", "-r", user], capture_output=True)
+            subprocess.run(["useradd", "-m", "-d", self.home(user), "-s", shell, user], check=True, capture_output=True)
+
+    def home(self, user):
+        return os.path.join(self.root, user)
+
+    def remove(self):
+        for user in self.names:
+            subprocess.run(["userdel", "-r", user], capture_output=True)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def send_mail(tern, recipients, subject, sender="s@example.test"):
+    """One message with this Subject through tern's smtpd; returns smtplib's refused dict."""
+    body = ("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n\r\nbody of %s\r\n"
+            % (sender, recipients[0], subject, subject)).encode()
+    with smtplib.SMTP("127.0.0.1", tern.smtp_port, timeout=20) as s:
+        return s.sendmail(sender, recipients, body)
 
 
 def mailq(tern):

@@ -11,15 +11,12 @@ import email.policy
 import glob
 import os
 import pwd
-import shutil
 import smtplib
-import subprocess
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ternlib import Tern, wait_for  # noqa: E402
+from ternlib import SystemUsers, Tern, wait_for  # noqa: E402
 
 USERS = ["ternu1", "ternu2"]
 
@@ -52,12 +49,8 @@ def strip_trace(message):
 class EndToEnd(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.homes = tempfile.mkdtemp(prefix="tern-homes-")
-        os.chmod(cls.homes, 0o755)
-        for user in USERS:
-            subprocess.run(["userdel", "-r", user], capture_output=True)
-            subprocess.run(["useradd", "-m", "-d", os.path.join(cls.homes, user), "-s", "/usr/sbin/nologin", user],
-                           check=True, capture_output=True)
+        cls.users = SystemUsers(USERS, "tern-homes-")
+        cls.homes = cls.users.root
         cls.tern = Tern()
         t = cls.tern
         # An mbox file target of the alias list, written as default_privs (nobody).
@@ -100,9 +93,7 @@ class EndToEnd(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.tern.cleanup()
-        for user in USERS:
-            subprocess.run(["userdel", "-r", user], capture_output=True)
-        shutil.rmtree(cls.homes, ignore_errors=True)
+        cls.users.remove()
 
     def send(self, recipients, tag):
         body = BODY % (tag.encode(), tag.encode())

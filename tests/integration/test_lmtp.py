@@ -18,7 +18,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ternlib import Tern, free_port, running_as_root, wait_for  # noqa: E402
+from ternlib import Tern, free_port, running_as_root, send_mail, wait_for  # noqa: E402
 
 
 def maildir_subjects(path):
@@ -106,9 +106,7 @@ service anvil {{
         cls.dovecot.wait(timeout=10)
 
     def send(self, recipients, subject):
-        body = ("From: <s@example.test>\r\nTo: <x@virt.test>\r\nSubject: %s\r\n\r\nbody\r\n" % subject).encode()
-        with smtplib.SMTP("127.0.0.1", self.tern.smtp_port, timeout=20) as s:
-            return s.sendmail("s@example.test", recipients, body)
+        return send_mail(self.tern, recipients, subject)
 
     def maildir(self, user):
         return os.path.join(self.dovecot_dir, "mail", user, "Maildir")

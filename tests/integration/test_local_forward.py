@@ -12,15 +12,11 @@ Local users with home Maildirs and recipient_delimiter "+". Mail sent with smtpl
 import glob
 import os
 import pwd
-import shutil
-import smtplib
-import subprocess
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ternlib import Tern, wait_for  # noqa: E402
+from ternlib import SystemUsers, Tern, send_mail, wait_for  # noqa: E402
 
 USERS = ["ternf1", "ternf2", "ternf3", "ternf4", "ternf5"]
 
@@ -41,12 +37,7 @@ def subject_of(path):
 class Forward(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.homes = tempfile.mkdtemp(prefix="tern-fwd-homes-")
-        os.chmod(cls.homes, 0o755)
-        for user in USERS:
-            subprocess.run(["userdel", "-r", user], capture_output=True)
-            subprocess.run(["useradd", "-m", "-d", cls.home(user), "-s", "/usr/sbin/nologin", user],
-                           check=True, capture_output=True)
+        cls.users = SystemUsers(USERS, "tern-fwd-homes-")
         cls.tern = Tern()
         t = cls.tern
         vbase = t.mail
@@ -78,7 +69,7 @@ class Forward(unittest.TestCase):
 
     @classmethod
     def home(cls, user):
-        return os.path.join(cls.homes, user)
+        return cls.users.home(user)
 
     @classmethod
     def write_forward(cls, user, name, text, mode=0o644, owner=None):
@@ -93,18 +84,13 @@ class Forward(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.tern.cleanup()
-        for user in USERS:
-            subprocess.run(["userdel", "-r", user], capture_output=True)
-        shutil.rmtree(cls.homes, ignore_errors=True)
+        cls.users.remove()
 
     def setUp(self):
         self.vdir = os.path.join(self.tern.mail, "virt.test", "v")
 
     def send(self, recipient, subject):
-        body = ("From: <s@example.test>\r\nTo: <%s>\r\nSubject: %s\r\n\r\nbody of %s\r\n"
-                % (recipient, subject, subject)).encode()
-        with smtplib.SMTP("127.0.0.1", self.tern.smtp_port, timeout=20) as s:
-            self.assertEqual(s.sendmail("s@example.test", [recipient], body), {})
+        self.assertEqual(send_mail(self.tern, [recipient], subject), {})
 
     def subjects(self, maildir):
         return sorted(subject_of(p) for p in maildir_files(maildir))

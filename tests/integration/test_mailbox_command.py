@@ -8,15 +8,11 @@ message is deferred and stays in the queue.
 """
 import os
 import pwd
-import shutil
-import smtplib
-import subprocess
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ternlib import Tern, mailq, wait_for  # noqa: E402
+from ternlib import SystemUsers, Tern, mailq, send_mail, wait_for  # noqa: E402
 
 USERS = ["ternm1", "ternm2"]
 # Shell syntax, used as written (no $name expansion by Tern, as in Postfix): the shell takes
@@ -29,12 +25,7 @@ COMMAND = ('test "$USER" = ternm2 && exit 75; /usr/bin/env > "$HOME/env"; '
 class MailboxCommand(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.homes = tempfile.mkdtemp(prefix="tern-mbcmd-homes-")
-        os.chmod(cls.homes, 0o755)
-        for user in USERS:
-            subprocess.run(["userdel", "-r", user], capture_output=True)
-            subprocess.run(["useradd", "-m", "-d", os.path.join(cls.homes, user), "-s", "/bin/sh", user],
-                           check=True, capture_output=True)
+        cls.users = SystemUsers(USERS, "tern-mbcmd-homes-", shell="/bin/sh")
         cls.tern = Tern()
         t = cls.tern
         with open(os.path.join(t.etc, "aliases"), "w") as f:
@@ -47,19 +38,14 @@ class MailboxCommand(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.tern.cleanup()
-        for user in USERS:
-            subprocess.run(["userdel", "-r", user], capture_output=True)
-        shutil.rmtree(cls.homes, ignore_errors=True)
+        cls.users.remove()
 
     def send(self, recipient, subject):
-        body = ("From: <s@example.test>\r\nTo: <%s>\r\nSubject: %s\r\n\r\nbody of %s\r\n"
-                % (recipient, subject, subject)).encode()
-        with smtplib.SMTP("127.0.0.1", self.tern.smtp_port, timeout=20) as s:
-            self.assertEqual(s.sendmail("s@example.test", [recipient], body), {})
+        self.assertEqual(send_mail(self.tern, [recipient], subject), {})
 
     def test_command_runs_as_the_user_with_the_message_and_the_envelope(self):
         self.send("ternm1+tag@tern.test", "mbcmd-one")
-        home = os.path.join(self.homes, "ternm1")
+        home = self.users.home("ternm1")
         got = os.path.join(home, "got-tag")
         wait_for(lambda: os.path.exists(got) and b"body of mbcmd-one" in open(got, "rb").read(), timeout=30,
                  what="the command's output file")
@@ -85,7 +71,7 @@ class MailboxCommand(unittest.TestCase):
         result = mailq(self.tern)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("ternm2@tern.test", result.stdout)
-        self.assertFalse(os.path.exists(os.path.join(self.homes, "ternm2", "got")))
+        self.assertFalse(os.path.exists(os.path.join(self.users.home("ternm2"), "got")))
 
 
 if __name__ == "__main__":

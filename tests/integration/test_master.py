@@ -5,6 +5,8 @@ What an administrator does and sees: `master -f` leaves master and its programs 
 SIGTERM leaves no process behind, and a bad config stops start-up with file:line: why.
 """
 import os
+import re
+import smtplib
 import signal
 import subprocess
 import sys
@@ -153,6 +155,28 @@ class MasterLifecycle(unittest.TestCase):
             wait_for(lambda: not any(pid_alive(p) for p in pids), timeout=10, what="every process to exit")
             self.assertFalse(pid_alive(master_pid))
             self.assertEqual(tern.ternctl("status").returncode, 3)
+
+    def test_maillog_file_and_syslog_name_for_every_program_of_a_daemon(self):
+        with Tern() as tern:
+            maillog = os.path.join(tern.root, "maillog")
+            tern.settings.update({"maillog_file": maillog, "syslog_name": "mymta"})
+            tern.write_config(tern.settings)
+            result = tern.ternctl("start")  # a daemon: without maillog_file it would log to syslog
+            self.assertEqual(result.returncode, 0, result.stderr)
+            try:
+                wait_for(lambda: all(p in {r["program"] for r in tern.status() if r["state"] == "running"}
+                                     for p in PROGRAMS), timeout=15, what="children")
+                with smtplib.SMTP("127.0.0.1", tern.smtp_port, timeout=20) as s:
+                    s.noop()
+
+                def logged():
+                    text = open(maillog).read() if os.path.exists(maillog) else ""
+                    return all(re.search(r"^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ mymta/%s\[\d+\]: " % p, text, re.M)
+                               for p in ("master", "smtpd")) and "connect from" in text
+                wait_for(logged, timeout=15, what="master's and smtpd's lines in maillog_file")
+                self.assertNotIn("tern/", open(maillog).read())
+            finally:
+                self.assertEqual(tern.ternctl("stop").returncode, 0)
 
     def test_config_show(self):
         with Tern() as tern:

@@ -90,7 +90,7 @@ class ScriptedServer:
     """A raw-socket SMTP server on 127.0.0.x. `replies` maps a verb (or "RCPT:addr") to the reply
     bytes, or to a list of them used one per command until one is left; `ehlo` lists the
     extension lines; with `cert` it can do STARTTLS. It records the lines it got, each message's
-    DATA bytes exactly as sent, and the number of connections. `port` 0 picks a free one."""
+    DATA bytes exactly as sent, and the number and client addresses of connections. `port` 0 picks a free one."""
 
     def __init__(self, address="127.0.0.2", ehlo=("PIPELINING", "8BITMIME", "DSN", "SIZE 10000000"),
                  replies=None, greeting=b"220 sink.test ESMTP\r\n", cert=None, starttls_reply=b"220 2.0.0 go ahead\r\n",
@@ -103,6 +103,7 @@ class ScriptedServer:
         self.lines = []
         self.messages = []
         self.connections = 0
+        self.peers = []          # the client address of each connection
         self.tls_versions = []
         self.lock = threading.Lock()
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -126,10 +127,11 @@ class ScriptedServer:
     def serve(self):
         while not self.stop:
             try:
-                conn, _ = self.listener.accept()
+                conn, peer = self.listener.accept()
             except socket.timeout:
                 continue
             self.connections += 1
+            self.peers.append(peer[0])
             threading.Thread(target=self.session, args=(conn,), daemon=True).start()
 
     def session(self, conn):

@@ -7,7 +7,8 @@ Two scripted SMTP servers on 127.0.0.2 and 127.0.0.3 and a transport table:
   b.example           relay:[127.0.0.2]:P2
   error.example       error:go away           (a transport Tern has not: 451 at RCPT, nothing queued)
   lmtp.example        lmtp:unix:private/x     (a relative socket path: likewise)
-Mail sent with smtplib from 127.0.0.1 (in mynetworks) arrives at the server its entry names.
+Mail sent with smtplib from 127.0.0.1 (in mynetworks) arrives at the server its entry names,
+from smtp_bind_address (127.0.0.9).
 """
 import os
 import smtplib
@@ -32,7 +33,7 @@ class TransportMaps(unittest.TestCase):
                     "error.example error:go away\nlmtp.example lmtp:unix:private/x\n" % (cls.two.nexthop, cls.three.nexthop, cls.two.nexthop,
                                                             cls.two.nexthop))
         t.settings.update({"transport_maps": "hash:" + table, "mynetworks": "127.0.0.0/8",
-                           "smtp_tls_security_level": "none"})
+                           "smtp_tls_security_level": "none", "smtp_bind_address": "127.0.0.9"})
         t.write_config(t.settings)
         t.start()
 
@@ -61,6 +62,8 @@ class TransportMaps(unittest.TestCase):
             self.assertFalse(self.received_by(other, subject), recipient)
             self.tern.wait_log(r"to=<%s>, relay=127\.0\.0\.%s\[.*status=sent" %
                                (recipient.replace(".", r"\."), "2" if server is self.two else "3"))
+        # smtp_bind_address: every connection came from it.
+        self.assertEqual(set(self.two.peers + self.three.peers), {"127.0.0.9"})
 
     def test_an_unsupported_transport_is_a_temporary_failure_at_rcpt(self):
         with smtplib.SMTP("127.0.0.1", self.tern.smtp_port, timeout=20) as s:

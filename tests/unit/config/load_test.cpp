@@ -163,6 +163,14 @@ TEST_SUITE("config.load") {
     CHECK(testing::join(warnings) == "t.conf:1: forward_path: undefined parameter \"$homedir\" expands to empty");
   }
 
+  TEST_CASE("a parameter Tern does not act on yet warns when set to another value than its default") {
+    std::vector<Diagnostic> warnings;
+    Result<Config> config = Config::parse("hopcount_limit = 50\nbiff = yes\n", "t.conf", &warnings);
+    REQUIRE(config.has_value());
+    CHECK(testing::join(warnings) == "t.conf:2: biff: accepted for main.cf compatibility, but Tern does not act on it "
+                                     "yet: it behaves as if it had its default value");
+  }
+
   TEST_CASE("mailbox_command is used as written: its $ belong to the shell") {
     std::vector<Diagnostic> warnings;
     const char* command = "/usr/lib/dovecot/dovecot-lda -f \"$SENDER\" -a \"$RECIPIENT\" ${EXTENSION:+-m $EXTENSION}";

@@ -40,9 +40,9 @@ TEST_SUITE("config.parser") {
         {"indented comment inside a continued line", "smtpd_banner = a\n  # note\n  b", "a b"},
         {"blank line inside a continued line", "smtpd_banner = a\n\n  b", "a b"},
         {"white-space line inside a continued line", "smtpd_banner = a\n \t \n  b", "a b"},
-        {"continuation ends at the next name", "smtpd_banner = a\n  b\nbiff = no", "a b"},
+        {"continuation ends at the next name", "smtpd_banner = a\n  b\nsmtpd_helo_required = no", "a b"},
         {"value only on the continuation", "smtpd_banner =\n  hello", "hello"},
-        {"CRLF line ends", "biff = no\r\nsmtpd_banner = hello\r\n", "hello"},
+        {"CRLF line ends", "smtpd_helo_required = no\r\nsmtpd_banner = hello\r\n", "hello"},
         {"no final newline", "smtpd_banner = hello", "hello"},
         {"later setting wins", "smtpd_banner = one\nsmtpd_banner = two", "two"},
     };
@@ -54,27 +54,27 @@ TEST_SUITE("config.parser") {
 
   TEST_CASE("syntax errors name file:line") {
     const Case cases[] = {
-        {"no '='", "biff = no\nmyhostname mail.example.com\n",
+        {"no '='", "smtpd_helo_required = no\nmyhostname mail.example.com\n",
          "t.conf:2: missing '=' in \"myhostname mail.example.com\" (want name = value)"},
-        {"no '=' on a continued line", "biff = no\nmyhostname\n  mail.example.com\n",
+        {"no '=' on a continued line", "smtpd_helo_required = no\nmyhostname\n  mail.example.com\n",
          "t.conf:2: missing '=' in \"myhostname mail.example.com\" (want name = value)"},
         {"empty name", "\n= value\n", "t.conf:2: missing parameter name before '='"},
         {"blank name", "   \n\n  = value", "t.conf:3: continuation line before any parameter (a "
          "line starting with white space continues the previous one)"},
-        {"only '='", "biff = no\n=", "t.conf:2: missing parameter name before '='"},
+        {"only '='", "smtpd_helo_required = no\n=", "t.conf:2: missing parameter name before '='"},
         {"dash in name", "my-hostname = x",
          "t.conf:1: invalid parameter name \"my-hostname\" (letters, digits and '_' only)"},
         {"space in name", "my hostname = x",
          "t.conf:1: invalid parameter name \"my hostname\" (letters, digits and '_' only)"},
         {"$ in name", "$myhostname = x",
          "t.conf:1: invalid parameter name \"$myhostname\" (letters, digits and '_' only)"},
-        {"continuation first", "  continued\nbiff = no\n",
+        {"continuation first", "  continued\nsmtpd_helo_required = no\n",
          "t.conf:1: continuation line before any parameter (a line starting with white space "
          "continues the previous one)"},
-        {"continuation after comments", "# c\n\n\tcontinued\n  more\nbiff = no\n",
+        {"continuation after comments", "# c\n\n\tcontinued\n  more\nsmtpd_helo_required = no\n",
          "t.conf:3: continuation line before any parameter (a line starting with white space "
          "continues the previous one)"},
-        {"missing }", "biff = no\nsmtpd_banner = ${myhostname ESMTP",
+        {"missing }", "smtpd_helo_required = no\nsmtpd_banner = ${myhostname ESMTP",
          "t.conf:2: smtpd_banner: missing '}' in \"${myhostname ESMTP\""},
         {"bad macro name", "smtpd_banner = ${my host}",
          "t.conf:1: smtpd_banner: invalid parameter name in \"${my host}\""},
@@ -105,7 +105,7 @@ TEST_SUITE("config.parser") {
          "t.conf:1: minimal_backoff_time: invalid value \"-5s\": must not be negative"},
         {"overflowing time", "maximal_queue_lifetime = 9999999999999999",
          "t.conf:1: maximal_queue_lifetime: invalid value \"9999999999999999\": too large"},
-        {"bad time on a continued line", "biff = no\nsmtpd_timeout =\n  5\n  s\n",
+        {"bad time on a continued line", "smtpd_helo_required = no\nsmtpd_timeout =\n  5\n  s\n",
          std::string("t.conf:2: smtpd_timeout: invalid value \"5 s\": ") + kTime},
         {"bad time through expansion", "a = 5x\n# the use:\nminimal_backoff_time = $a\n",
          std::string("t.conf:3: minimal_backoff_time: invalid value \"5x\" (from \"$a\"): ") +
@@ -123,7 +123,7 @@ TEST_SUITE("config.parser") {
          "t.conf:1: mailbox_size_limit: invalid value \"99999999999999999999\": too large"},
         {"bad count", "smtpd_recipient_limit = lots",
          "t.conf:1: smtpd_recipient_limit: invalid value \"lots\": want a non-negative integer"},
-        {"bad boolean", "biff = maybe", "t.conf:1: biff: invalid value \"maybe\": want yes or no"},
+        {"bad boolean", "smtpd_helo_required = maybe", "t.conf:1: smtpd_helo_required: invalid value \"maybe\": want yes or no"},
         {"empty boolean", "smtputf8_enable =",
          "t.conf:1: smtputf8_enable: invalid value \"\": want yes or no"},
         {"bad log_level", "log_level = verbose",
@@ -148,14 +148,14 @@ TEST_SUITE("config.parser") {
          "t.conf:1: dns_nameservers: invalid value \"ns1.example\": "
          "\"ns1.example\" is not an IP address with an optional port"},
         {"errors sorted by line, all of them",
-         "biff = maybe\nsmtpd_timeout = x\nnoequals\n  continued\nlog_level = loud\n",
-         "t.conf:1: biff: invalid value \"maybe\": want yes or no\n"
+         "smtpd_helo_required = maybe\nsmtpd_timeout = x\nnoequals\n  continued\nlog_level = loud\n",
+         "t.conf:1: smtpd_helo_required: invalid value \"maybe\": want yes or no\n"
          "t.conf:2: smtpd_timeout: invalid value \"x\": " + std::string(kTime) + "\n"
          "t.conf:3: missing '=' in \"noequals continued\" (want name = value)\n"
          "t.conf:5: log_level: invalid value \"loud\": want debug, info, warning or error"},
-        {"only the last setting is checked", "biff = maybe\nbiff = yes", ""},
-        {"the last setting is checked", "biff = yes\nbiff = maybe",
-         "t.conf:2: biff: invalid value \"maybe\": want yes or no"},
+        {"only the last setting is checked", "smtpd_helo_required = maybe\nsmtpd_helo_required = yes", ""},
+        {"the last setting is checked", "smtpd_helo_required = yes\nsmtpd_helo_required = maybe",
+         "t.conf:2: smtpd_helo_required: invalid value \"maybe\": want yes or no"},
     };
     for (const ValueCase& c : cases) {
       INFO(c.name);
@@ -173,7 +173,7 @@ TEST_SUITE("config.parser") {
          "t.conf:1: expansion loop: b -> a -> b"},
         {"through a default", "myhostname = mail.$myorigin",
          "t.conf:1: expansion loop: myhostname -> myorigin -> myhostname"},
-        {"through the computed mydomain", "biff = no\nmyhostname = mail.$mydomain",
+        {"through the computed mydomain", "smtpd_helo_required = no\nmyhostname = mail.$mydomain",
          "t.conf:2: expansion loop: myhostname -> mydomain -> myhostname"},
         {"through a condition", "a = ${b?x}\nb = $a", "t.conf:1: expansion loop: a -> b -> a"},
         {"a typed parameter in a loop reports only the loop",
@@ -193,8 +193,8 @@ TEST_SUITE("config.parser") {
 
   TEST_CASE("warnings: unknown names, undefined $names, overrides") {
     const Case cases[] = {
-        {"none for known names", "myhostname = mail.example.com\nbiff = yes", ""},
-        {"unknown name", "biff = no\nmydomian = example.com",
+        {"none for known names", "myhostname = mail.example.com\nsmtpd_helo_required = yes", ""},
+        {"unknown name", "smtpd_helo_required = no\nmydomian = example.com",
          "t.conf:2: unknown parameter \"mydomian\""},
         {"an unknown name that a value uses is the administrator's own",
          "base = /srv/mail\nvirtual_mailbox_base = $base", ""},
@@ -209,13 +209,13 @@ TEST_SUITE("config.parser") {
         {"conditions may test undefined names",
          "smtpd_banner = ${nosuch?x}${nosuch:y}${other?{a}:{b}}", ""},
         {"$$name is not a reference", "smtpd_banner = $$nosuch", ""},
-        {"override", "biff = yes\n# later\nbiff = no",
-         "t.conf:3: biff: overriding earlier entry at line 1"},
+        {"override", "smtpd_helo_required = yes\n# later\nsmtpd_helo_required = no",
+         "t.conf:3: smtpd_helo_required: overriding earlier entry at line 1"},
         {"override through the alias", "queue_directory = /a\nspool_directory = /b",
          "t.conf:2: spool_directory: overriding earlier entry at line 1 (queue_directory)"},
-        {"several, in line order", "zzz = 1\nbiff = yes\nbiff = no\naaa = $undefined",
+        {"several, in line order", "zzz = 1\nsmtpd_helo_required = yes\nsmtpd_helo_required = no\naaa = $undefined",
          "t.conf:1: unknown parameter \"zzz\"\n"
-         "t.conf:3: biff: overriding earlier entry at line 2\n"
+         "t.conf:3: smtpd_helo_required: overriding earlier entry at line 2\n"
          "t.conf:4: aaa: undefined parameter \"$undefined\" expands to empty\n"
          "t.conf:4: unknown parameter \"aaa\""},
     };
@@ -228,7 +228,7 @@ TEST_SUITE("config.parser") {
 
   TEST_CASE("warnings come with errors too") {
     std::vector<Diagnostic> warnings;
-    Result<Config> config = Config::parse("foo = 1\nbiff = maybe", "t.conf", &warnings);
+    Result<Config> config = Config::parse("foo = 1\nsmtpd_helo_required = maybe", "t.conf", &warnings);
     CHECK_FALSE(config.has_value());
     CHECK(testing::join(warnings) == "t.conf:1: unknown parameter \"foo\"");
   }

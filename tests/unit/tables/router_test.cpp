@@ -47,6 +47,7 @@ RouterSettings settings() {
   s.virtual_alias_maps = {"va"};
   s.virtual_mailbox_maps = {"vm"};
   s.alias_maps = {"aliases"};
+  s.local_recipient_maps = {"proxy:unix:passwd.byname", "aliases"};  // Postfix's default
   s.myorigin = "tern.test";
   s.recipient_delimiter = "+";
   s.recursion_limit = 20;
@@ -222,6 +223,51 @@ TEST_SUITE("tables.router") {
                                          "virtual_transport \"dovecot\" is not supported (virtual and lmtp:... are)"}});
   }
 
+  TEST_CASE("relay_domains, their subdomains, and relay_recipient_maps") {
+    FakeTables t = tables();
+    t.tables["relayed"] = {{"bob@backup.example", {"ok"}}, {"@open.example", {"ok"}}};
+    FakeUsers users;
+    RouterSettings s = settings();
+    s.relay_domains = {"backup.example", "open.example", ".dotted.example"};
+    Router router(s, t, users);
+    for (const char* address : {"x@backup.example", "x@sub.backup.example", "x@a.dotted.example"}) {
+      INFO(address);
+      auto got = router.resolve(address);
+      REQUIRE(got.size() == 1);
+      CHECK(got[0].klass() == Resolution::RELAY);
+      CHECK(got[0].relay_domain());
+    }
+    CHECK_FALSE(router.resolve("x@dotted.example")[0].relay_domain());
+    CHECK_FALSE(router.resolve("x@elsewhere.example")[0].relay_domain());
+    s.relay_domains_match_subdomains = false;
+    CHECK_FALSE(Router(s, t, users).resolve("x@sub.backup.example")[0].relay_domain());
+    s.relay_recipient_maps = {"relayed"};
+    Router checked(s, t, users);
+    CHECK(checked.resolve("bob@backup.example")[0].klass() == Resolution::RELAY);
+    CHECK(checked.resolve("anyone@open.example")[0].klass() == Resolution::RELAY);
+    auto unknown = checked.resolve("eve@backup.example");
+    CHECK(unknown[0].klass() == Resolution::UNKNOWN);
+    CHECK(unknown[0].relay_domain());
+    CHECK(unknown[0].error() == "User unknown in relay recipient table");
+    CHECK(checked.resolve("eve@elsewhere.example")[0].klass() == Resolution::RELAY);  // not a relay domain
+  }
+
+  TEST_CASE("local_recipient_maps: empty accepts every local name; a table lists them") {
+    FakeTables t = tables();
+    t.tables["staff"] = {{"carl", {"ok"}}, {"dora@tern.test", {"ok"}}};
+    FakeUsers users;
+    RouterSettings s = settings();
+    s.local_recipient_maps = {};
+    Router open(s, t, users);
+    check(open, "whoever@tern.test", {{"whoever@tern.test", Resolution::LOCAL, "whoever"}});
+    s.local_recipient_maps = {"staff"};
+    Router listed(s, t, users);
+    check(listed, "carl+x@tern.test", {{"carl+x@tern.test", Resolution::LOCAL, "carl", "x"}});
+    check(listed, "dora@tern.test", {{"dora@tern.test", Resolution::LOCAL, "dora"}});
+    // A system user that the table does not list is unknown here.
+    check(listed, "alice@tern.test", {{"alice@tern.test", Resolution::UNKNOWN, "User unknown in local recipient table"}});
+  }
+
   TEST_CASE("an unreadable table is a temporary error") {
     FakeUsers users;
     struct Row {
@@ -231,7 +277,10 @@ TEST_SUITE("tables.router") {
     };
     const Row rows[] = {
         {"virtual_alias_maps", [](RouterSettings& s) { s.virtual_alias_maps = {"broken"}; }, "x@far.example"},
-        {"alias_maps", [](RouterSettings& s) { s.alias_maps = {"broken"}; }, "nobody@tern.test"},
+        {"alias_maps", [](RouterSettings& s) {
+           s.alias_maps = {"broken"};
+           s.local_recipient_maps = {"proxy:unix:passwd.byname", "broken"};  // "... $alias_maps"
+         }, "nobody@tern.test"},
         {"virtual_mailbox_maps", [](RouterSettings& s) { s.virtual_mailbox_maps = {"broken"}; }, "c@virt.example"},
         {"mydestination table", [](RouterSettings& s) { s.mydestination = {"/etc/broken"}; }, "c@far.example"},
     };
