@@ -1,10 +1,11 @@
-// Channel over uv_pipe_t: reading into the frame decoder, two-buffer frame writes, deferred
-// on_close.
+// Channel over uv_pipe_t: reading into the frame decoder, frames written together at the end
+// of each loop turn, deferred on_close.
 #include "common/ipc/channel.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
@@ -15,12 +16,11 @@
 namespace tern::ipc {
 namespace {
 
-// One frame on its way out: the uv_write_t and both buffers it points at, freed together in
-// the write callback.
+// Output the socket did not take at once: the uv_write_t and the bytes it points at, freed
+// together in the write callback.
 struct WriteRequest {
   uv_write_t req;
-  std::array<char, kFrameHeaderSize> header;
-  std::string body;
+  std::string bytes;
 };
 
 // Every read lands here and is copied into a decoder before on_read returns, so one buffer
@@ -69,12 +69,13 @@ Result<std::unique_ptr<Channel>> Channel::adopt(uv::UvHandle<uv_pipe_t> pipe) {
 }
 
 Channel::Channel(uv_loop_t* loop, uv::UvHandle<uv_pipe_t> pipe)
-    : pipe_(std::move(pipe)), close_timer_(loop) {
+    : pipe_(std::move(pipe)), close_timer_(loop), flush_at_turn_end_(loop, [this] { flush_output(); }) {
   pipe_.get()->data = this;
 }
 
 Channel::~Channel() {
   if (destroyed_flag_ != nullptr) *destroyed_flag_ = true;
+  if (is_open()) flush_output();
   // pipe_ and close_timer_ clear their handles' data and close them: no callback reaches us.
 }
 
@@ -96,35 +97,47 @@ bool Channel::send(const google::protobuf::MessageLite& message) {
     TERN_LOG_WARNING("ipc: %s: not sent: %s", name_.c_str(), size.error().message.c_str());
     return false;
   }
+  auto header = frame_header(static_cast<uint32_t>(*size));
+  size_t at = output_.size();
+  output_.resize(at + kFrameHeaderSize + *size);
+  std::copy(header.begin(), header.end(), output_.begin() + static_cast<std::ptrdiff_t>(at));
+  message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(output_.data() + at + kFrameHeaderSize));
+  flush_at_turn_end_.arm();
+  return true;
+}
+
+void Channel::flush_output() {
+  if (output_.empty() || !is_open()) return;
+  uv_buf_t buf = uv_buf_init(output_.data(), static_cast<unsigned>(output_.size()));
+  size_t done = uv::write_now(pipe_.stream(), &buf, 1);
+  if (done == output_.size()) {
+    output_.clear();
+    return;
+  }
   auto request = std::make_unique<WriteRequest>();
-  request->header = frame_header(static_cast<uint32_t>(*size));
-  request->body.resize(*size);
-  message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(request->body.data()));
-  uv_buf_t bufs[2] = {
-      uv_buf_init(request->header.data(), kFrameHeaderSize),
-      uv_buf_init(request->body.data(), static_cast<unsigned>(request->body.size())),
-  };
-  size_t done = uv::write_now(pipe_.stream(), bufs, 2);
-  if (done == kFrameHeaderSize + request->body.size()) return true;
-  uv::skip_written(bufs, 2, done);
+  request->bytes = output_.substr(done);
+  output_.clear();
+  buf = uv_buf_init(request->bytes.data(), static_cast<unsigned>(request->bytes.size()));
   request->req.data = request.get();
-  if (int rc = uv_write(&request->req, pipe_.stream(), bufs, 2, &Channel::on_write); rc < 0) {
+  if (int rc = uv_write(&request->req, pipe_.stream(), &buf, 1, &Channel::on_write); rc < 0) {
     close_with_warning(uv_error_text("write failed", rc));
-    return false;
+    return;
   }
   request.release();  // owned by libuv until on_write
-  return true;
 }
 
 void Channel::close(std::string_view reason) {
   if (!is_open()) return;
+  flush_output();
+  output_.clear();
+  flush_at_turn_end_.disarm();
   close_reason_ = std::string(reason);
   pipe_.reset();  // closes the socket; cancelled writes find data == nullptr
   close_timer_.start(0, [this] { deliver_close(); });
 }
 
 size_t Channel::write_queue_size() const {
-  return is_open() ? uv_stream_get_write_queue_size(pipe_.stream()) : 0;
+  return is_open() ? output_.size() + uv_stream_get_write_queue_size(pipe_.stream()) : 0;
 }
 
 void Channel::on_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {

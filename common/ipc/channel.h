@@ -4,9 +4,11 @@
 // Reading starts at set_handlers(). Each complete frame is handed to on_frame; a zero or
 // oversized length, EOF, or a read or write error closes the channel (malformed input with a
 // warning in the log), after which send() returns false. Nothing a peer sends can crash us.
-// send() writes the frame as one two-buffer uv_write (header, body) and returns at once; the
-// buffers live in the write request until libuv is done with them. write_queue_size() says
-// how many bytes are still waiting, for back-pressure.
+// send() adds the frame to the channel's output and returns at once; at the end of the loop
+// turn (uv::TurnEnd) all frames of the turn go out in one write, and whatever the socket does
+// not take then is queued with uv_write. close() and destruction write what is pending first,
+// as far as the socket takes it at once. write_queue_size() says how many bytes are still
+// waiting, for back-pressure.
 //
 // Lifetime: on_close is delivered exactly once per channel, for every cause including a local
 // close(), always from the loop on a later turn -- never from inside close() or send(). The
@@ -31,6 +33,7 @@
 #include "common/result.h"
 #include "common/uv/handle.h"
 #include "common/uv/timer.h"
+#include "common/uv/turn_end.h"
 
 namespace tern::ipc {
 
@@ -76,11 +79,15 @@ class Channel {
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_write(uv_write_t* req, int status);
   void consume(std::string_view bytes);
+  // Writes the pending output: what the socket takes at once, the rest queued with uv_write.
+  void flush_output();
   void close_with_warning(std::string reason);
   void deliver_close();
 
   uv::UvHandle<uv_pipe_t> pipe_;
   uv::Timer close_timer_;  // delivers on_close on a later loop turn
+  std::string output_;     // frames sent this turn, not yet written
+  uv::TurnEnd flush_at_turn_end_;
   FrameDecoder decoder_;
   FrameHandler on_frame_;
   CloseHandler on_close_;

@@ -1,5 +1,5 @@
 // Non-blocking log sinks: stderr through a private non-blocking file description, or syslog
-// through a connected unix datagram socket sent with MSG_DONTWAIT.
+// through a connected unix datagram socket sent with MSG_DONTWAIT; and the batch flush() empties.
 #include "common/log/log.h"
 
 #include <fcntl.h>
@@ -8,8 +8,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <vector>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -29,7 +34,16 @@ struct LoggerState {
   // getpid() is a system call in glibc; every line needs it, so it is read once and again in
   // each forked child (pthread_atfork, registered by init()).
   std::atomic<int> pid{0};
+  // The batch (set_batching): lines end to end, and where each one ends (a syslog datagram per
+  // line). Worker threads log too, hence the mutex.
+  std::mutex batch_mutex;
+  bool batching = false;
+  std::string batch;
+  std::vector<size_t> batch_ends;
 };
+
+constexpr size_t kBatchLimit = 32 * 1024;
+constexpr size_t kSyslogBatch = 64;  // datagrams per sendmmsg()
 
 // The process-wide logger (see the header for why this one piece of state is global).
 LoggerState& state() {
@@ -79,28 +93,100 @@ int open_syslog_socket() {
   return fd;
 }
 
-void emit(LoggerState& s, const char* line, size_t len) {
+bool sink_ready(LoggerState& s) {
   if (s.fd < 0 && s.sink == Sink::kSyslog) {
     s.fd = open_syslog_socket();  // the syslog daemon may have come back
     s.fd_owned = s.fd >= 0;
   }
-  if (s.fd < 0) {
-    s.dropped.fetch_add(1, std::memory_order_relaxed);
+  return s.fd >= 0;
+}
+
+void syslog_failed(LoggerState& s) {
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+  ::close(s.fd);
+  s.fd = -1;
+  s.fd_owned = false;
+}
+
+// Writes `count` lines laid end to end in `text` (line i ends at ends[i]); lines the sink does
+// not take at once are dropped and counted. Called with batch_mutex held.
+void write_lines(LoggerState& s, std::string_view text, const size_t* ends, size_t count) {
+  if (count == 0) return;
+  if (!sink_ready(s)) {
+    s.dropped.fetch_add(count, std::memory_order_relaxed);
     return;
   }
-  ssize_t n = s.sink == Sink::kSyslog ? ::send(s.fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL)
-                                      : ::write(s.fd, line, len);
-  if (n != static_cast<ssize_t>(len)) {
-    s.dropped.fetch_add(1, std::memory_order_relaxed);
-    if (n < 0 && s.sink == Sink::kSyslog && errno != EAGAIN && errno != EWOULDBLOCK) {
-      ::close(s.fd);
-      s.fd = -1;
-      s.fd_owned = false;
+  if (s.sink == Sink::kStderr) {
+    ssize_t n = ::write(s.fd, text.data(), text.size());
+    size_t written = n > 0 ? static_cast<size_t>(n) : 0;
+    size_t whole = 0;
+    while (whole < count && ends[whole] <= written) ++whole;
+    s.dropped.fetch_add(count - whole, std::memory_order_relaxed);
+    return;
+  }
+  size_t done = 0;
+  while (done < count) {
+    mmsghdr messages[kSyslogBatch] = {};
+    iovec iovs[kSyslogBatch];
+    size_t group = std::min(count - done, kSyslogBatch);
+    for (size_t i = 0; i < group; ++i) {
+      size_t begin = done + i == 0 ? 0 : ends[done + i - 1];
+      iovs[i] = {const_cast<char*>(text.data()) + begin, ends[done + i] - begin};
+      messages[i].msg_hdr.msg_iov = &iovs[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
     }
+    int sent = ::sendmmsg(s.fd, messages, static_cast<unsigned>(group), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent <= 0) {
+      s.dropped.fetch_add(count - done, std::memory_order_relaxed);
+      if (sent < 0) syslog_failed(s);
+      return;
+    }
+    done += static_cast<size_t>(sent);
   }
 }
 
+// Called with batch_mutex held.
+void flush_batch(LoggerState& s) {
+  write_lines(s, s.batch, s.batch_ends.data(), s.batch_ends.size());
+  s.batch.clear();
+  s.batch_ends.clear();
+}
+
+void emit(LoggerState& s, Level level, const char* line, size_t len) {
+  std::lock_guard<std::mutex> lock(s.batch_mutex);
+  if (s.batching) {
+    s.batch.append(line, len);
+    s.batch_ends.push_back(s.batch.size());
+    if (level >= Level::kError || s.batch.size() >= kBatchLimit) flush_batch(s);
+    return;
+  }
+  size_t end = len;
+  write_lines(s, std::string_view(line, len), &end, 1);
+}
+
+void flush_at_exit() {
+  LoggerState& s = state();
+  std::lock_guard<std::mutex> lock(s.batch_mutex);
+  flush_batch(s);
+}
+
 void remember_pid() { state().pid.store(static_cast<int>(::getpid()), std::memory_order_relaxed); }
+
+// In a forked child: the parent writes the lines batched so far; the child writes its own at
+// once (it runs no loop to flush them). The mutex is not taken: a child of a threaded process
+// may find it held by a thread that does not exist in the child.
+void forget_batch_in_child() {
+  LoggerState& s = state();
+  new (&s.batch_mutex) std::mutex;
+  s.batching = false;
+  s.batch.clear();
+  s.batch_ends.clear();
+}
+
+void after_fork_in_child() {
+  remember_pid();
+  forget_batch_in_child();
+}
 
 int logged_pid(const LoggerState& s) {
   int pid = s.pid.load(std::memory_order_relaxed);
@@ -111,9 +197,12 @@ int logged_pid(const LoggerState& s) {
 
 void init(std::string_view program, Sink sink, Level min_level) {
   LoggerState& s = state();
-  static const bool registered = ::pthread_atfork(nullptr, nullptr, &remember_pid) == 0;
+  static const bool registered = ::pthread_atfork(nullptr, nullptr, &after_fork_in_child) == 0 &&
+                                  std::atexit(&flush_at_exit) == 0;
   (void)registered;
   remember_pid();
+  std::lock_guard<std::mutex> lock(s.batch_mutex);
+  flush_batch(s);  // to the sink they were meant for
   if (s.fd_owned) ::close(s.fd);
   s.program.assign(program);
   s.sink = sink;
@@ -170,7 +259,7 @@ void vwrite(Level level, const char* fmt, va_list args) {
     if (line[i] == '\n' || line[i] == '\r') line[i] = ' ';
   }
   if (s.sink == Sink::kStderr) line[used++] = '\n';
-  emit(s, line, used);
+  emit(s, level, line, used);
 }
 
 void write(Level level, const char* fmt, ...) {
@@ -181,5 +270,18 @@ void write(Level level, const char* fmt, ...) {
 }
 
 uint64_t dropped_lines() { return state().dropped.load(std::memory_order_relaxed); }
+
+void set_batching(bool on) {
+  LoggerState& s = state();
+  std::lock_guard<std::mutex> lock(s.batch_mutex);
+  if (!on) flush_batch(s);
+  s.batching = on;
+}
+
+void flush() {
+  LoggerState& s = state();
+  std::lock_guard<std::mutex> lock(s.batch_mutex);
+  if (!s.batch_ends.empty()) flush_batch(s);
+}
 
 }  // namespace tern::log

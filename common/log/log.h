@@ -34,6 +34,15 @@ void vwrite(Level level, const char* fmt, va_list args);
 // Lines dropped because the sink could not take them at once.
 uint64_t dropped_lines();
 
+// Batching, for a daemon's event loop (run_service turns it on): lines below kError are kept in
+// memory and written together by flush(), which the loop calls once per turn, before it waits
+// for events: one write() (or one sendmmsg() to syslog) for every line of the turn instead of
+// one each. A line of kError or above flushes at once, after the lines before it, as does a
+// batch over 32 KiB; exit() flushes too. What a crash loses is at most the current turn's lines.
+// A forked child starts with an empty batch and unbatched.
+void set_batching(bool on);
+void flush();
+
 }  // namespace tern::log
 
 #define TERN_LOG_DEBUG(...) ::tern::log::write(::tern::log::Level::kDebug, __VA_ARGS__)

@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/check.h"
 #include "common/log/log.h"
+#include "common/process/malloc_tuning.h"
 #include "common/process/privileges.h"
 #include "common/uv/handle.h"
 #include "common/uv/loop.h"
@@ -66,6 +68,23 @@ class MasterWatch {
   std::function<void()> on_gone_;
 };
 
+// Writes the turn's batched log lines right before the loop waits for events (log.h).
+class LogFlushEachTurn {
+ public:
+  explicit LogFlushEachTurn(uv_loop_t* loop) {
+    auto* raw = new uv_prepare_t;
+    TERN_CHECK(uv_prepare_init(loop, raw) == 0);
+    handle_ = uv::UvHandle<uv_prepare_t>(raw);
+    uv_prepare_start(raw, [](uv_prepare_t*) { log::flush(); });
+    uv_unref(reinterpret_cast<uv_handle_t*>(raw));
+    log::set_batching(true);
+  }
+  ~LogFlushEachTurn() { log::set_batching(false); }
+
+ private:
+  uv::UvHandle<uv_prepare_t> handle_;
+};
+
 }  // namespace
 
 void init_logging_from_environment(const char* program) {
@@ -77,6 +96,7 @@ void init_logging_from_environment(const char* program) {
 int run_service(int argc, char** argv, const ServiceInfo& info, const ServiceFactory& factory) {
   Options options;
   if (!parse_options(argc, argv, &options)) return 64;
+  tune_malloc_for_steady_load();
   init_logging_from_environment(info.name);
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -156,6 +176,7 @@ int run_service(int argc, char** argv, const ServiceInfo& info, const ServiceFac
     master_watch = std::make_unique<MasterWatch>(loop.get(), fd, [&] { begin_shutdown("master went away"); });
   }
 
+  LogFlushEachTurn log_flush(loop.get());
   TERN_LOG_INFO("daemon started");
   loop.run();
   service->reset();
