@@ -30,16 +30,20 @@ std::string maildir_file_name(std::string_view queue_id, uint32_t index, std::st
 }
 
 Result<void> make_directories(const std::string& path) {
-  std::string sofar;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t slash = path.find('/', pos);
-    if (slash == std::string::npos) slash = path.size();
-    sofar = path.substr(0, slash);
-    pos = slash + 1;
-    if (sofar.empty()) continue;
-    if (::mkdir(sofar.c_str(), 0700) != 0 && errno != EEXIST) return fail_errno("mkdir " + sofar, errno);
+  // The leaf first: a new mailbox under an existing base costs one mkdir per directory made,
+  // not one per path component; the parents are walked only when the leaf's parent is missing.
+  if (::mkdir(path.c_str(), 0700) == 0) return {};
+  int err = errno;
+  if (err == ENOENT) {
+    size_t slash = path.find_last_not_of('/');
+    slash = slash == std::string::npos ? std::string::npos : path.rfind('/', slash);
+    if (slash != std::string::npos && slash > 0) {
+      if (auto parent = make_directories(path.substr(0, slash)); !parent) return parent;
+      if (::mkdir(path.c_str(), 0700) == 0) return {};
+      err = errno;
+    }
   }
+  if (err != EEXIST) return fail_errno("mkdir " + path, err);
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return fail_errno("stat " + path, errno);
   if (!S_ISDIR(st.st_mode)) return fail(path + ": not a directory", ENOTDIR);

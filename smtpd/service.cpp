@@ -137,6 +137,9 @@ Result<void> SmtpServer::listen_tcp(int fd, Role role) {
   uv_tcp_init(context_.loop, raw);
   listener->tcp = uv::UvHandle<uv_tcp_t>(raw);
   if (int rc = uv_tcp_open(raw, fd); rc != 0) return fail(std::string("uv_tcp_open: ") + uv_strerror(rc));
+  // Replies go out at once, without Nagle's delay. Linux copies TCP_NODELAY from the listening
+  // socket to every socket accept() returns: set here, it costs no call per connection.
+  uv_tcp_nodelay(raw, 1);
   raw->data = listener.get();
   if (int rc = uv_listen(listener->tcp.stream(), 4096, &SmtpServer::on_tcp_connection); rc != 0)
     return fail(std::string("listen: ") + uv_strerror(rc));
@@ -198,7 +201,6 @@ void SmtpServer::accept_tcp(Listener& listener) {
     return;
   }
   ++count;
-  uv_tcp_nodelay(raw, 1);
   add(std::make_unique<Connection>(*this, std::move(client), uv::UvHandle<uv_pipe_t>(), std::move(id), settings_,
                                    tls_context_));
 }

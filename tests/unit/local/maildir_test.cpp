@@ -167,6 +167,22 @@ TEST_SUITE("local.maildir") {
     CHECK(*nothing == CopyIn::kNowhere);
   }
 
+  TEST_CASE("make_directories makes every missing component and refuses a file in the way") {
+    TempDir tmp;
+    CHECK(make_directories(tmp.path + "/a/b/c"));
+    CHECK(std::filesystem::is_directory(tmp.path + "/a/b/c"));
+    CHECK((std::filesystem::status(tmp.path + "/a/b").permissions() & std::filesystem::perms::all) ==
+          std::filesystem::perms::owner_all);
+    CHECK(make_directories(tmp.path + "/a/b/c"));    // already there
+    CHECK(make_directories(tmp.path + "/a/b/d/"));   // a trailing slash
+    CHECK(std::filesystem::is_directory(tmp.path + "/a/b/d"));
+    std::ofstream(tmp.path + "/a/file") << "x";
+    auto in_the_way = make_directories(tmp.path + "/a/file");
+    REQUIRE_FALSE(in_the_way);
+    CHECK(in_the_way.error().code == ENOTDIR);
+    CHECK_FALSE(make_directories(tmp.path + "/a/file/sub"));
+  }
+
   TEST_CASE("over the size limit bounces 5.2.2 and writes nothing") {
     TempDir tmp;
     auto status = deliver_maildir(tmp.path + "/", "N1", std::string(100, 'x'), {.size_limit = 50});
