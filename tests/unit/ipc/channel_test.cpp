@@ -1,5 +1,6 @@
 // ipc.channel: Channel on a real libuv loop over a socketpair.
 #include <doctest/doctest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <memory>
@@ -257,6 +258,52 @@ TEST_SUITE("ipc.channel") {
     CHECK(a.frames == std::vector<std::string>{"a"});
     CHECK(a.reason == "enough");
     ::close(raw);
+  }
+
+  TEST_CASE("the frames of one loop turn leave together at its end, in order") {
+    uv::Loop loop;
+    auto [a_fd, b_fd] = socket_pair();
+    auto a = adopt(loop, a_fd);
+    a->set_handlers([](std::string_view) {}, [](std::string_view) {});
+    std::string expected;
+    for (uint64_t id = 1; id <= 3; ++id) {
+      proto::ControlRequest request;
+      request.set_id(id);
+      REQUIRE(a->send(request));
+      std::string body = request.SerializeAsString();
+      expected += header(static_cast<uint32_t>(body.size())) + body;
+    }
+    CHECK(a->write_queue_size() == expected.size());  // nothing written before the turn ends
+    char buf[256];
+    CHECK(::recv(b_fd, buf, sizeof buf, MSG_DONTWAIT) < 0);
+    uv_run(loop.get(), UV_RUN_NOWAIT);  // one turn
+    CHECK(a->write_queue_size() == 0);
+    ssize_t n = ::recv(b_fd, buf, sizeof buf, MSG_DONTWAIT);  // all three, from one write
+    REQUIRE(n == static_cast<ssize_t>(expected.size()));
+    CHECK(std::string(buf, static_cast<size_t>(n)) == expected);
+    ::close(b_fd);
+  }
+
+  TEST_CASE("a frame sent right before close() or destruction still goes out") {
+    for (bool destroy : {false, true}) {
+      INFO("destroy: ", destroy);
+      uv::Loop loop;
+      auto [a_fd, b_fd] = socket_pair();
+      auto a = adopt(loop, a_fd);
+      a->set_handlers([](std::string_view) {}, [](std::string_view) {});
+      proto::ControlRequest request;
+      request.set_id(9);
+      REQUIRE(a->send(request));
+      if (destroy) a.reset();
+      else a->close("done");
+      Recorder b;
+      b.watch(adopt(loop, b_fd));
+      REQUIRE(run_until(loop, [&] { return b.closed; }));
+      REQUIRE(b.frames.size() == 1);
+      proto::ControlRequest got;
+      REQUIRE(got.ParseFromString(b.frames[0]));
+      CHECK(got.id() == 9);
+    }
   }
 
   TEST_CASE("pending writes are discarded safely when the channel is destroyed") {
