@@ -75,7 +75,7 @@ Channel::Channel(uv_loop_t* loop, uv::UvHandle<uv_pipe_t> pipe)
 
 Channel::~Channel() {
   if (destroyed_flag_ != nullptr) *destroyed_flag_ = true;
-  if (is_open()) flush_output();
+  flush_output();
   // pipe_ and close_timer_ clear their handles' data and close them: no callback reaches us.
 }
 
@@ -115,7 +115,8 @@ void Channel::flush_output() {
     return;
   }
   auto request = std::make_unique<WriteRequest>();
-  request->bytes = output_.substr(done);
+  request->bytes = std::move(output_);
+  request->bytes.erase(0, done);
   output_.clear();
   buf = uv_buf_init(request->bytes.data(), static_cast<unsigned>(request->bytes.size()));
   request->req.data = request.get();
@@ -128,8 +129,7 @@ void Channel::flush_output() {
 
 void Channel::close(std::string_view reason) {
   if (!is_open()) return;
-  flush_output();
-  output_.clear();
+  flush_output();  // leaves output_ empty
   flush_at_turn_end_.disarm();
   close_reason_ = std::string(reason);
   pipe_.reset();  // closes the socket; cancelled writes find data == nullptr

@@ -11,13 +11,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <mutex>
 #include <new>
 #include <vector>
-#include <cstdio>
-#include <cstring>
-#include <ctime>
 
 namespace tern::log {
 namespace {
@@ -281,7 +281,7 @@ void set_batching(bool on) {
 void flush() {
   LoggerState& s = state();
   std::lock_guard<std::mutex> lock(s.batch_mutex);
-  if (!s.batch_ends.empty()) flush_batch(s);
+  flush_batch(s);
 }
 
 }  // namespace tern::log

@@ -38,7 +38,8 @@ uint64_t dropped_lines();
 // memory and written together by flush(), which the loop calls once per turn, before it waits
 // for events: one write() (or one sendmmsg() to syslog) for every line of the turn instead of
 // one each. A line of kError or above flushes at once, after the lines before it, as does a
-// batch over 32 KiB; exit() flushes too. What a crash loses is at most the current turn's lines.
+// batch over 32 KiB; exit() flushes too. A crash loses the lines not yet written: the current
+// turn's, and those of work-pool jobs still running.
 // A forked child starts with an empty batch and unbatched.
 void set_batching(bool on);
 void flush();

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "common/check.h"
 #include "common/log/log.h"
 #include "common/process/malloc_tuning.h"
 #include "common/process/privileges.h"
@@ -16,6 +15,7 @@
 #include "common/uv/loop.h"
 #include "common/uv/signal.h"
 #include "common/uv/timer.h"
+#include "common/uv/turn_end.h"
 
 namespace tern::process {
 namespace {
@@ -71,18 +71,15 @@ class MasterWatch {
 // Writes the turn's batched log lines right before the loop waits for events (log.h).
 class LogFlushEachTurn {
  public:
-  explicit LogFlushEachTurn(uv_loop_t* loop) {
-    auto* raw = new uv_prepare_t;
-    TERN_CHECK(uv_prepare_init(loop, raw) == 0);
-    handle_ = uv::UvHandle<uv_prepare_t>(raw);
-    uv_prepare_start(raw, [](uv_prepare_t*) { log::flush(); });
-    uv_unref(reinterpret_cast<uv_handle_t*>(raw));
+  explicit LogFlushEachTurn(uv_loop_t* loop) : turn_end_(loop, &log::flush, uv::TurnEnd::Repeat::kEveryTurn) {
+    turn_end_.arm();
+    turn_end_.unref();
     log::set_batching(true);
   }
   ~LogFlushEachTurn() { log::set_batching(false); }
 
  private:
-  uv::UvHandle<uv_prepare_t> handle_;
+  uv::TurnEnd turn_end_;
 };
 
 }  // namespace

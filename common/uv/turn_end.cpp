@@ -1,11 +1,13 @@
-// TurnEnd over a uv_prepare handle that stops itself before it runs the callback.
+// TurnEnd over a uv_prepare handle that, when armed once, stops itself before it runs the
+// callback.
 #include "common/uv/turn_end.h"
 
 #include "common/check.h"
 
 namespace tern::uv {
 
-TurnEnd::TurnEnd(uv_loop_t* loop, std::function<void()> callback) : callback_(std::move(callback)) {
+TurnEnd::TurnEnd(uv_loop_t* loop, std::function<void()> callback, Repeat repeat)
+    : callback_(std::move(callback)), repeat_(repeat) {
   auto* raw = new uv_prepare_t;
   TERN_CHECK(uv_prepare_init(loop, raw) == 0);
   raw->data = this;
@@ -18,10 +20,13 @@ void TurnEnd::arm() {
 
 void TurnEnd::disarm() { uv_prepare_stop(handle_.get()); }
 
+void TurnEnd::unref() { uv_unref(handle_.handle()); }
+
 void TurnEnd::on_prepare(uv_prepare_t* p) {
-  uv_prepare_stop(p);
   auto* self = static_cast<TurnEnd*>(p->data);
-  if (self != nullptr) self->callback_();
+  if (self == nullptr) return;
+  if (self->repeat_ == Repeat::kOnce) uv_prepare_stop(p);
+  self->callback_();
 }
 
 }  // namespace tern::uv

@@ -14,7 +14,4 @@ namespace tern::uv {
 // caller then queues everything, and the queued write reports the error as it always did.
 size_t write_now(uv_stream_t* stream, const uv_buf_t bufs[], unsigned count);
 
-// Drops the first `done` bytes from bufs[0..count), as write_now() left them.
-void skip_written(uv_buf_t bufs[], unsigned count, size_t done);
-
 }  // namespace tern::uv
