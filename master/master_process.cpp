@@ -12,7 +12,9 @@
 #include "common/ipc/listener.h"
 #include "common/log/log.h"
 #include "common/process/privileges.h"
+#include "common/spool/file_io.h"
 #include "common/spool/layout.h"
+#include "common/spool/spool_scan.h"
 #include "common/tables/content_checks.h"
 #include "common/uv/loop.h"
 #include "common/uv/signal.h"
@@ -79,6 +81,12 @@ Result<std::unique_ptr<MasterProcess>> MasterProcess::prepare(const Options& opt
   auto pid_file = process::PidFile::acquire(spool + "/pid/master.pid");
   if (!pid_file) return std::unexpected(pid_file.error());
   master->pid_file_ = std::make_unique<process::PidFile>(std::move(*pid_file));
+  // No smtpd runs yet: what the last run's claimed in free/ goes (recycled_files.h).
+  if (auto spool_fd = spool::open_directory(AT_FDCWD, spool); !spool_fd) {
+    return std::unexpected(spool_fd.error());
+  } else if (auto cleaned = spool::clean_claimed_files(spool_fd->get()); !cleaned) {
+    TERN_LOG_WARNING("cleaning %s/free: %s", spool.c_str(), cleaned.error().message.c_str());
+  }
   if (auto bound = master->listeners_.update(cfg); !bound) return std::unexpected(bound.error());
   if (auto made = master->create_ipc_sockets(); !made) return std::unexpected(made.error());
   if (::pipe2(master->liveness_pipe_, O_CLOEXEC) != 0) return fail_errno("pipe", errno);

@@ -44,7 +44,7 @@ void QueueManager::finish(const std::string& queue_id) {
   bool delay_warning = state.has_pending() && scheduler_.delay_warning_due(arrival);
   bool notified = send_notices(queue_id, state, delay_warning);
   if (!state.has_pending() && notified) {
-    remove_message(queue_id, spool::kQueueDir);
+    retire_message(queue_id, state.message_length);
   } else {
     int64_t due = state.has_pending() ? state.next_attempt_us() : 0;
     if (m.deferred || !notified) due = std::max(due, now + scheduler_.policy().min_backoff_us);
@@ -193,6 +193,17 @@ bool QueueManager::send_notices(const std::string& queue_id, MessageState& state
     apply_status(state, status);
   }
   return true;
+}
+
+void QueueManager::retire_message(const std::string& queue_id, uint64_t message_length) {
+  not_before_.erase(queue_id);
+  if (auto retired = free_files_->retire(queue_id, message_length, clock_.now_us()); !retired) {
+    TERN_LOG_ERROR("%s: cannot remove: %s", queue_id.c_str(), retired.error().message.c_str());
+    return;
+  }
+  TERN_LOG_INFO("%s: removed", queue_id.c_str());
+  // Not durable, as for remove_message() below; smtpd fsyncs queue/ before it writes a file
+  // from free/ again, so a crash cannot bring this name back holding another message.
 }
 
 void QueueManager::remove_message(const std::string& queue_id, std::string_view dir) {

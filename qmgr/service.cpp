@@ -77,6 +77,7 @@ Result<void> QueueManager::open_spool() {
   if (!queue) return std::unexpected(queue.error());
   spool_fd_ = std::move(*spool);
   queue_fd_ = std::move(*queue);
+  free_files_.emplace(spool_fd_.get(), clock_.now_us());
   // Nothing in incoming/ was ever accepted. qmgr starts before smtpd writes (master starts
   // the programs in order), and smtpd's own writer removes what it leaves behind.
   if (auto cleaned = spool::clean_incoming(spool_fd_.get()); !cleaned) {

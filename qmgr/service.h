@@ -15,6 +15,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -27,6 +28,7 @@
 #include "delivery.pb.h"
 #include "lookup.pb.h"
 #include "qmgr.pb.h"
+#include "qmgr/free_files.h"
 #include "qmgr/queue_state.h"
 #include "qmgr/router.h"
 #include "qmgr/scheduler.h"
@@ -102,6 +104,8 @@ class QueueManager : public process::Service {
   // Queues the DSNs that are due for this message; false when one could not be queued.
   bool send_notices(const std::string& queue_id, MessageState& state, bool delay_warning);
   void remove_message(const std::string& queue_id, std::string_view dir);  // unlink + dir fsync, logged
+  // A message done in the usual way: its file to free/ or unlinked (free_files.h), logged.
+  void retire_message(const std::string& queue_id, uint64_t message_length);
 
   // admin.cpp
   void on_admin(const ipc::Peer& peer, const proto::QmgrRequest& request);
@@ -122,6 +126,7 @@ class QueueManager : public process::Service {
   ipc::RpcClient<proto::DeliveryRequest, proto::DeliveryReply> smtp_;
   spool::UniqueFd spool_fd_;
   spool::UniqueFd queue_fd_;
+  std::optional<FreeFiles> free_files_;  // from open_spool()
   uv::Timer run_timer_;          // every queue_run_delay
   uv::Timer wake_timer_;         // coalesces wake-ups into one run
   bool run_forced_ = false;      // the coming run retries deferred mail now (flush)

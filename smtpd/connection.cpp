@@ -291,8 +291,10 @@ std::string Connection::new_queue_id() { return server_.new_queue_id(); }
 int64_t Connection::now_us() { return server_.now_us(); }
 
 Result<spool::QueueFileWriter> Connection::create_queue_file(const proto::Envelope& envelope) {
-  return spool::QueueFileWriter::create(server_.spool_dirfd(), envelope.queue_id(), envelope,
-                                        server_.unnamed_queue_files());
+  auto writer = spool::QueueFileWriter::create(server_.spool_dirfd(), envelope.queue_id(), envelope,
+                                               server_.unnamed_queue_files(), server_.recycled_files());
+  server_.maybe_refill_recycled_files();
+  return writer;
 }
 
 // Commits run in the work pool, many at once (write_and_publish); only after one has

@@ -74,6 +74,23 @@ void raise_descriptor_limit() {
   }
 }
 
+void SmtpServer::maybe_refill_recycled_files() {
+  if (!recycled_files_ || !recycled_files_->wants_refill()) return;
+  struct RefillWork {
+    uv_work_t req{};
+    std::shared_ptr<spool::RecycledFiles> files;
+  };
+  auto* work = new RefillWork{{}, recycled_files_};
+  work->req.data = work;
+  int rc = uv_queue_work(
+      context_.loop, &work->req, [](uv_work_t* req) { static_cast<RefillWork*>(req->data)->files->refill(); },
+      [](uv_work_t* req, int) { delete static_cast<RefillWork*>(req->data); });
+  if (rc != 0) {  // no work pool: here, then
+    work->files->refill();
+    delete work;
+  }
+}
+
 Result<std::unique_ptr<process::Service>> SmtpServer::create(process::ServiceContext& context) {
   raise_descriptor_limit();
   std::unique_ptr<SmtpServer> server(new SmtpServer(context));
@@ -91,6 +108,11 @@ Result<std::unique_ptr<process::Service>> SmtpServer::create(process::ServiceCon
   if (!queue_dir) return std::unexpected(queue_dir.error());
   server->queue_dir_ = std::move(*queue_dir);
   server->queue_sync_ = std::make_unique<spool::SharedDirectorySync>(server->queue_dir_.get());
+  if (auto recycled = spool::RecycledFiles::open(dirfd)) {
+    server->recycled_files_ = std::move(*recycled);
+  } else {
+    TERN_LOG_WARNING("queue files are not recycled: %s", recycled.error().message.c_str());
+  }
   const std::pair<const char*, Role> roles[] = {
       {"smtp", Role::kSmtp}, {"submission", Role::kSubmission}, {"smtps", Role::kSmtps}};
   for (const auto& [name, role] : roles) {

@@ -16,6 +16,7 @@
 #include "common/spool/shared_directory_sync.h"
 #include "common/spool/file_io.h"
 #include "common/spool/queue_id.h"
+#include "common/spool/recycled_files.h"
 #include "common/tls/tls_session.h"
 #include "common/uv/handle.h"
 #include "common/uv/timer.h"
@@ -45,6 +46,10 @@ class SmtpServer : public process::Service {
   // Group commit of queue/ (the rename that publishes an accepted message).
   // Thread-safe: commits on the work pool share its fsyncs.
   spool::SharedDirectorySync& queue_sync() { return *queue_sync_; }
+  // Finished queue files in free/ to write again (recycled_files.h); null without free/.
+  spool::RecycledFiles* recycled_files() { return recycled_files_.get(); }
+  // Claims more of them on the work pool when few are left (called after each create).
+  void maybe_refill_recycled_files();
   std::string new_queue_id() { return ids_.next(); }
   int64_t now_us() { return clock_.now_us(); }
   // A message was accepted: qmgr hears of it (ids batched per loop turn).
@@ -89,6 +94,7 @@ class SmtpServer : public process::Service {
   spool::UniqueFd queue_dir_;
   bool unnamed_queue_files_ = false;
   std::unique_ptr<spool::SharedDirectorySync> queue_sync_;
+  std::shared_ptr<spool::RecycledFiles> recycled_files_;  // shared with a running refill
   std::vector<std::string> accepted_ids_;  // not yet told to qmgr
   uv::Timer wakeup_timer_;
   spool::SystemClock clock_;

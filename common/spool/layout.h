@@ -6,6 +6,8 @@
 //   queue/     0700 tern   accepted, waiting or in delivery
 //   hold/      0700 tern   held by the administrator
 //   corrupt/   0700 tern   files that failed to parse
+//   free/      0700 tern   finished queue files kept to be written again (recycled_files.h);
+//                          nothing in it is mail anyone still needs
 //   private/   0700 tern   IPC sockets
 //   public/    0755 tern   the local-submission socket. Postfix makes its public/ 0710 group
 //                          postdrop because local users drop files there through a setgid
@@ -35,6 +37,7 @@ inline constexpr const char* kIncomingDir = "incoming";
 inline constexpr const char* kQueueDir = "queue";
 inline constexpr const char* kHoldDir = "hold";
 inline constexpr const char* kCorruptDir = "corrupt";
+inline constexpr const char* kFreeDir = "free";
 inline constexpr const char* kPrivateDir = "private";
 inline constexpr const char* kPublicDir = "public";
 inline constexpr const char* kMaildropDir = "maildrop";
@@ -48,11 +51,12 @@ struct SpoolSubdir {
   bool owned_by_tern;  // false: owned by root (the creator)
 };
 
-inline constexpr std::array<SpoolSubdir, 8> kSpoolSubdirs = {{
+inline constexpr std::array<SpoolSubdir, 9> kSpoolSubdirs = {{
     {kIncomingDir, 0700, true},
     {kQueueDir, 0700, true},
     {kHoldDir, 0700, true},
     {kCorruptDir, 0700, true},
+    {kFreeDir, 0700, true},
     {kPrivateDir, 0700, true},
     {kPublicDir, 0755, true},
     {kMaildropDir, 03733, true},

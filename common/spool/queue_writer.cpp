@@ -14,6 +14,7 @@
 #include "common/spool/layout.h"
 #include "common/spool/queue_file.h"
 #include "common/spool/queue_id.h"
+#include "common/spool/recycled_files.h"
 
 namespace tern::spool {
 namespace {
@@ -52,12 +53,21 @@ Result<void> sync_directory(int dirfd) {
 }
 
 Result<QueueFileWriter> QueueFileWriter::create(int spool_dirfd, std::string queue_id,
-                                                const proto::Envelope& envelope, bool unnamed) {
+                                                const proto::Envelope& envelope, bool unnamed,
+                                                RecycledFiles* recycled) {
   if (!is_valid_queue_id(queue_id)) return fail("invalid queue id '" + queue_id + "'", EINVAL);
   std::string envelope_bytes = envelope.SerializeAsString();
   if (envelope_bytes.size() > kMaxEnvelopeBytes)
     return fail(queue_id + ": envelope too large", E2BIG);
   std::string header = encode_queue_header(kUncommittedLength, envelope_bytes);
+  if (recycled) {
+    if (auto claimed = recycled->take()) {
+      QueueFileWriter writer(spool_dirfd, std::move(queue_id), std::move(claimed->fd), false, std::move(header));
+      writer.claimed_path_ = std::move(claimed->path);
+      writer.recycled_ = true;
+      return writer;
+    }
+  }
   if (unnamed) {
     int fd = ::openat(spool_dirfd, kQueueDir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
     if (fd >= 0) return QueueFileWriter(spool_dirfd, std::move(queue_id), UniqueFd(fd), true, std::move(header));
@@ -85,6 +95,8 @@ QueueFileWriter::QueueFileWriter(QueueFileWriter&& other) noexcept
       queue_id_(std::move(other.queue_id_)),
       fd_(std::move(other.fd_)),
       unnamed_(other.unnamed_),
+      recycled_(other.recycled_),
+      claimed_path_(std::move(other.claimed_path_)),
       state_(std::exchange(other.state_, State::kMovedFrom)),
       buffer_(std::move(other.buffer_)),
       written_(other.written_),
@@ -96,7 +108,7 @@ QueueFileWriter::~QueueFileWriter() {
 }
 
 std::string QueueFileWriter::incoming_path() const {
-  return std::string(kIncomingDir) + "/" + queue_id_;
+  return recycled_ ? claimed_path_ : std::string(kIncomingDir) + "/" + queue_id_;
 }
 
 std::string QueueFileWriter::file_name() const {
@@ -150,6 +162,9 @@ Result<void> QueueFileWriter::finish_and_sync() {
   written_ += buffer_.size();
   buffer_ = std::string();
   if (unnamed_) return link_and_sync();
+  // A recycled file may be longer than this message: its old tail goes before the fsync.
+  if (recycled_ && ::ftruncate(fd_.get(), static_cast<off_t>(written_)) < 0)
+    return fail_and_discard(Error::from_errno(file_name() + ": truncate", errno));
   if (::fsync(fd_.get()) < 0)
     return fail_and_discard(Error::from_errno(file_name() + ": fsync", errno));
   fd_.reset();

@@ -2,12 +2,15 @@
 // STYLE.md §8). Used by smtpd (and the maildrop pickup) on its loop thread, or in the libuv
 // work pool for the blocking calls; one writer is used from one thread at a time.
 //
-//   create()           open incoming/<id> with O_CREAT|O_EXCL, mode 0600 -- or, when asked
-//                      (`unnamed`), a file without a name in queue/ (O_TMPFILE)
+//   create()           open incoming/<id> with O_CREAT|O_EXCL, mode 0600 -- or, when given
+//                      `recycled`, a finished queue file claimed from free/ (as
+//                      free/claimed-<old id>, recycled_files.h), or when asked (`unnamed`)
+//                      a file without a name in queue/ (O_TMPFILE)
 //   append()*          message bytes, buffered and written in large pieces
-//   finish_and_sync()  trailer, message length into the header, fsync(file); an unnamed file
-//                      is linked as queue/<id> (through /proc/self/fd) before that fsync,
-//                      which then makes its name durable too (link_and_sync)
+//   finish_and_sync()  trailer, message length into the header, a recycled file cut to its
+//                      new length, fsync(file); an unnamed file is linked as queue/<id>
+//                      (through /proc/self/fd) before that fsync, which then makes its name
+//                      durable too (link_and_sync)
 //   publish()          renameat2(incoming/<id> -> queue/<id>, RENAME_NOREPLACE); nothing more
 //                      for an unnamed file
 //   sync_directory()   fsync(queue/), when needs_directory_sync() — may be shared by several
@@ -40,6 +43,8 @@
 
 namespace tern::spool {
 
+class RecycledFiles;
+
 // fsync() a directory, making renames and unlinks in it durable.
 Result<void> sync_directory(int dirfd);
 
@@ -57,8 +62,11 @@ class QueueFileWriter {
 
   // `unnamed`: make the file in queue/ without a name (needs /proc/self/fd, which the caller
   // checks once); where the file system has no O_TMPFILE, incoming/ is used all the same.
+  // `recycled` is tried first; a file from it is written under its claimed name and renamed
+  // like one in incoming/ (its old bytes must be durably replaced before it is in queue/).
   static Result<QueueFileWriter> create(int spool_dirfd, std::string queue_id,
-                                        const proto::Envelope& envelope, bool unnamed = false);
+                                        const proto::Envelope& envelope, bool unnamed = false,
+                                        RecycledFiles* recycled = nullptr);
 
   QueueFileWriter(QueueFileWriter&& other) noexcept;
   QueueFileWriter& operator=(QueueFileWriter&&) = delete;
@@ -96,6 +104,8 @@ class QueueFileWriter {
   std::string queue_id_;
   UniqueFd fd_;
   bool unnamed_ = false;         // O_TMPFILE in queue/: no incoming/<id>
+  bool recycled_ = false;        // a file from free/, longer than this message perhaps
+  std::string claimed_path_;     // a recycled file's name while it is written: free/claimed-*
   State state_ = State::kWriting;
   std::string buffer_;           // bytes not yet written, starting at file offset written_
   uint64_t written_ = 0;         // bytes already in the file

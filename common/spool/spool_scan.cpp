@@ -12,6 +12,7 @@
 
 #include "common/spool/file_io.h"
 #include "common/spool/layout.h"
+#include "common/spool/recycled_files.h"
 #include "common/spool/queue_id.h"
 
 namespace tern::spool {
@@ -85,22 +86,33 @@ Result<void> move_to_corrupt(int spool_dirfd, std::string_view subdir,
   }
 }
 
-Result<int> clean_incoming(int spool_dirfd) {
-  auto dir = open_dir_stream(spool_dirfd, kIncomingDir);
+namespace {
+
+// Unlinks the non-directory entries of `subdir` whose names start with `prefix`.
+Result<int> unlink_entries(int spool_dirfd, const char* subdir, std::string_view prefix) {
+  auto dir = open_dir_stream(spool_dirfd, subdir);
   if (!dir) return std::unexpected(dir.error());
   int removed = 0;
-  auto r = for_each_entry(dir->get(), kIncomingDir, [&](std::string_view name, unsigned char type) {
-    if (type == DT_DIR) return Result<void>{};
+  auto r = for_each_entry(dir->get(), subdir, [&](std::string_view name, unsigned char type) {
+    if (type == DT_DIR || !name.starts_with(prefix)) return Result<void>{};
     std::string entry(name);
     if (::unlinkat(::dirfd(dir->get()), entry.c_str(), 0) == 0) {
       ++removed;
     } else if (errno != ENOENT) {
-      return Result<void>(fail_errno(std::string(kIncomingDir) + "/" + entry + ": unlink", errno));
+      return Result<void>(fail_errno(std::string(subdir) + "/" + entry + ": unlink", errno));
     }
     return Result<void>{};
   });
   if (!r) return std::unexpected(r.error());
   return removed;
+}
+
+}  // namespace
+
+Result<int> clean_incoming(int spool_dirfd) { return unlink_entries(spool_dirfd, kIncomingDir, ""); }
+
+Result<int> clean_claimed_files(int spool_dirfd) {
+  return unlink_entries(spool_dirfd, kFreeDir, kClaimedPrefix);
 }
 
 }  // namespace tern::spool

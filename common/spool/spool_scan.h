@@ -27,4 +27,10 @@ Result<void> move_to_corrupt(int spool_dirfd, std::string_view subdir,
 // how many were removed. Run before smtpd starts writing, never while it does.
 Result<int> clean_incoming(int spool_dirfd);
 
+// Unlinks every claimed-* name in free/ (recycled_files.h): files an smtpd claimed and did not
+// finish, or names a crash brought back for files that became queue files since. Never taken
+// again, so never written over. master runs it at start, before any smtpd: a running smtpd's
+// claimed files are its own (qmgr restarting alone must not take them away).
+Result<int> clean_claimed_files(int spool_dirfd);
+
 }  // namespace tern::spool

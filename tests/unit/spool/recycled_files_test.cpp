@@ -1,0 +1,201 @@
+// Tests for recycled queue files: qmgr's FreeFiles moves a finished file to free/ (or unlinks
+// it past its limits), RecycledFiles claims a batch and hands the files out, a writer given
+// one writes a correct queue file over a longer old one, two claimers never share a file, and
+// claimed names are cleaned up (by the destructor, and by clean_claimed_files at start).
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "common/spool/queue_file.h"
+#include "common/spool/queue_writer.h"
+#include "common/spool/recycled_files.h"
+#include "common/spool/spool_scan.h"
+#include "qmgr/free_files.h"
+#include "tests/unit/spool/spool_test_util.h"
+
+namespace tern::spool {
+namespace {
+
+using testing::FakeClock;
+using testing::TempSpool;
+
+proto::Envelope envelope_for(const std::string& id) {
+  proto::Envelope env;
+  env.set_queue_id(id);
+  env.set_sender("alice@example.org");
+  env.add_recipients()->set_address("bob@example.net");
+  return env;
+}
+
+// Commits a message with `body` under `id` through a writer that may take a recycled file.
+void commit_message(const TempSpool& spool, const std::string& id, const std::string& body,
+                    RecycledFiles* recycled) {
+  auto writer = QueueFileWriter::create(spool.fd(), id, envelope_for(id), false, recycled);
+  REQUIRE(writer.has_value());
+  REQUIRE(writer->append(body).has_value());
+  REQUIRE(writer->commit().has_value());
+}
+
+ino_t inode_of(const std::string& path) {
+  struct stat st;
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_ino;
+}
+
+class Ids {
+ public:
+  std::string next() { return gen_.next(); }
+
+ private:
+  FakeClock clock_{1'700'000'000'000'000};
+  QueueIdGenerator gen_{clock_, ::getpid()};
+};
+
+constexpr int64_t kNow = 1'700'000'000'000'000;
+
+TEST_SUITE("spool.recycled_files") {
+  TEST_CASE("a finished file is written again for the next message, cut to its new length") {
+    TempSpool spool;
+    Ids ids;
+    const std::string old_id = ids.next();
+    const std::string long_body(20000, 'Z');
+    commit_message(spool, old_id, long_body, nullptr);
+    const ino_t old_inode = inode_of(spool.path() + "/queue/" + old_id);
+
+    qmgr::FreeFiles free_files(spool.fd(), kNow);
+    REQUIRE(free_files.retire(old_id, long_body.size(), kNow).has_value());
+    CHECK(spool.names("queue").empty());
+    CHECK(spool.names("free") == std::vector<std::string>{old_id});
+
+    auto recycled = RecycledFiles::open(spool.fd());
+    REQUIRE(recycled.has_value());
+    REQUIRE((*recycled)->wants_refill());
+    (*recycled)->refill();
+    CHECK(spool.names("free") == std::vector<std::string>{std::string(kClaimedPrefix) + old_id});
+
+    const std::string new_id = ids.next();
+    const std::string short_body = "Subject: new\r\n\r\nshort\r\n";
+    commit_message(spool, new_id, short_body, recycled->get());
+    CHECK((*recycled)->taken() == 1);
+    CHECK(spool.names("free").empty());
+    CHECK(spool.names("incoming").empty());
+    CHECK(spool.names("queue") == std::vector<std::string>{new_id});
+    const std::string path = spool.path() + "/queue/" + new_id;
+    CHECK(inode_of(path) == old_inode);  // the same file, not a new one
+
+    std::string bytes = testing::read_file(path);
+    auto parsed = parse_queue_file(bytes);
+    REQUIRE(parsed.has_value());
+    CHECK(parsed->envelope.queue_id() == new_id);
+    CHECK(bytes.substr(parsed->message_offset, parsed->message_length) == short_body);
+    CHECK_FALSE(parsed->torn_tail);
+    CHECK(parsed->valid_length == bytes.size());  // nothing of the old message after it
+    CHECK(bytes.find("ZZZZ") == std::string::npos);
+  }
+
+  TEST_CASE("without a claimed file the writer creates one as before") {
+    TempSpool spool;
+    Ids ids;
+    auto recycled = RecycledFiles::open(spool.fd());
+    REQUIRE(recycled.has_value());
+    REQUIRE((*recycled)->wants_refill());
+    (*recycled)->refill();  // free/ is empty: nothing claimed, and no new refill for a while
+    CHECK_FALSE((*recycled)->wants_refill());
+    const std::string id = ids.next();
+    commit_message(spool, id, "Subject: x\r\n\r\nbody\r\n", recycled->get());
+    CHECK((*recycled)->taken() == 0);
+    CHECK(spool.names("queue") == std::vector<std::string>{id});
+  }
+
+  TEST_CASE("two claimers never get the same file") {
+    TempSpool spool;
+    Ids ids;
+    qmgr::FreeFiles free_files(spool.fd(), kNow);
+    std::vector<std::string> old_ids;
+    for (int i = 0; i < 10; ++i) {
+      old_ids.push_back(ids.next());
+      commit_message(spool, old_ids.back(), "Subject: old\r\n\r\nx\r\n", nullptr);
+      REQUIRE(free_files.retire(old_ids.back(), 20, kNow).has_value());
+    }
+    auto first = RecycledFiles::open(spool.fd());
+    auto second = RecycledFiles::open(spool.fd());
+    REQUIRE(first.has_value());
+    REQUIRE(second.has_value());
+    REQUIRE((*first)->wants_refill());
+    (*first)->refill();
+    REQUIRE((*second)->wants_refill());
+    (*second)->refill();  // finds only names already claimed: takes none of them
+    CHECK_FALSE((*second)->take().has_value());
+    int taken = 0;
+    while (auto claimed = (*first)->take()) ++taken;
+    CHECK(taken == 10);
+  }
+
+  TEST_CASE("claimed files nobody took are removed, by the destructor or at start") {
+    TempSpool spool;
+    Ids ids;
+    qmgr::FreeFiles free_files(spool.fd(), kNow);
+    for (int i = 0; i < 3; ++i) {
+      std::string id = ids.next();
+      commit_message(spool, id, "Subject: old\r\n\r\nx\r\n", nullptr);
+      REQUIRE(free_files.retire(id, 20, kNow).has_value());
+    }
+    {
+      auto recycled = RecycledFiles::open(spool.fd());
+      REQUIRE(recycled.has_value());
+      REQUIRE((*recycled)->wants_refill());
+      (*recycled)->refill();
+      CHECK(spool.names("free").size() == 3);
+    }
+    CHECK(spool.names("free").empty());
+
+    // What a crash leaves: a claimed name, next to a free file, which stays.
+    std::string a = ids.next(), b = ids.next();
+    commit_message(spool, a, "Subject: a\r\n\r\nx\r\n", nullptr);
+    commit_message(spool, b, "Subject: b\r\n\r\nx\r\n", nullptr);
+    REQUIRE(free_files.retire(a, 20, kNow).has_value());
+    REQUIRE(free_files.retire(b, 20, kNow).has_value());
+    std::string claimed = std::string(kClaimedPrefix) + a;
+    REQUIRE(::renameat(spool.fd(), ("free/" + a).c_str(), spool.fd(), ("free/" + claimed).c_str()) == 0);
+    auto cleaned = clean_claimed_files(spool.fd());
+    REQUIRE(cleaned.has_value());
+    CHECK(*cleaned == 1);
+    CHECK(spool.names("free") == std::vector<std::string>{b});
+  }
+
+  TEST_CASE("free/ is bounded: large files and files past the limit are unlinked") {
+    TempSpool spool;
+    Ids ids;
+    qmgr::FreeFiles free_files(spool.fd(), kNow);
+    std::string big = ids.next();
+    commit_message(spool, big, "Subject: big\r\n\r\nx\r\n", nullptr);
+    REQUIRE(free_files.retire(big, qmgr::FreeFiles::kMaxMessageLength + 1, kNow).has_value());
+    CHECK(spool.names("free").empty());
+    CHECK(spool.names("queue").empty());
+
+    // Fill free/ to the limit behind qmgr's back (as if smtpd took none).
+    for (size_t i = 0; i < qmgr::FreeFiles::kMaxFiles; ++i) {
+      std::string name = spool.path() + "/free/" + ids.next();
+      UniqueFd fd(::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600));
+      REQUIRE(fd.valid());
+    }
+    qmgr::FreeFiles counted(spool.fd(), kNow);
+    CHECK(counted.estimate() == qmgr::FreeFiles::kMaxFiles);
+    std::string id = ids.next();
+    commit_message(spool, id, "Subject: x\r\n\r\nx\r\n", nullptr);
+    REQUIRE(counted.retire(id, 20, kNow + qmgr::FreeFiles::kRecountUs).has_value());
+    CHECK(spool.names("queue").empty());
+    CHECK(spool.names("free").size() == qmgr::FreeFiles::kMaxFiles);  // unlinked, not kept
+
+    auto missing = counted.retire(id, 20, kNow);
+    REQUIRE_FALSE(missing.has_value());
+    CHECK(missing.error().code == ENOENT);
+  }
+}
+
+}  // namespace
+}  // namespace tern::spool
