@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "common/ipc/listener.h"
 #include "common/log/log.h"
@@ -58,6 +59,18 @@ MasterProcess::~MasterProcess() {
   }
 }
 
+namespace {
+
+// The files smtpd `pid` (or every smtpd, before any runs) claimed in free/ and did not turn
+// into queue files: nobody will write them now (spool::clean_claimed_files).
+void remove_claimed_files(const std::string& spool, std::optional<int> pid) {
+  auto spool_fd = spool::open_directory(AT_FDCWD, spool);
+  auto cleaned = spool_fd ? spool::clean_claimed_files(spool_fd->get(), pid) : Result<int>(std::unexpected(spool_fd.error()));
+  if (!cleaned) TERN_LOG_WARNING("cleaning %s/free: %s", spool.c_str(), cleaned.error().message.c_str());
+}
+
+}  // namespace
+
 Result<std::unique_ptr<MasterProcess>> MasterProcess::prepare(const Options& options) {
   std::vector<config::Diagnostic> warnings;
   auto config = config::Config::load(options.config_directory, &warnings);
@@ -82,11 +95,7 @@ Result<std::unique_ptr<MasterProcess>> MasterProcess::prepare(const Options& opt
   if (!pid_file) return std::unexpected(pid_file.error());
   master->pid_file_ = std::make_unique<process::PidFile>(std::move(*pid_file));
   // No smtpd runs yet: what the last run's claimed in free/ goes (recycled_files.h).
-  if (auto spool_fd = spool::open_directory(AT_FDCWD, spool); !spool_fd) {
-    return std::unexpected(spool_fd.error());
-  } else if (auto cleaned = spool::clean_claimed_files(spool_fd->get()); !cleaned) {
-    TERN_LOG_WARNING("cleaning %s/free: %s", spool.c_str(), cleaned.error().message.c_str());
-  }
+  remove_claimed_files(spool, std::nullopt);
   if (auto bound = master->listeners_.update(cfg); !bound) return std::unexpected(bound.error());
   if (auto made = master->create_ipc_sockets(); !made) return std::unexpected(made.error());
   if (::pipe2(master->liveness_pipe_, O_CLOEXEC) != 0) return fail_errno("pipe", errno);
@@ -133,6 +142,9 @@ int MasterProcess::run() {
   settings.log_to_stderr = options_.foreground || maillog_;
   settings.master_pipe_fd = liveness_pipe_[0];
   settings.restart_policy = restart_policy_from(config_);
+  settings.on_child_exit = [spool = config_.get("spool_directory")](const std::string& program, int pid) {
+    if (program == "smtpd") remove_claimed_files(spool, pid);
+  };
   running_->supervisor = std::make_unique<Supervisor>(loop, settings);
 
   auto stop = [this, loop](const char* why) {

@@ -136,6 +136,7 @@ void Supervisor::on_exit(Child& child, int64_t exit_status, int term_signal) {
   int pid = child.pid;
   child.pid = 0;
   child.process.reset();
+  if (settings_.on_child_exit) settings_.on_child_exit(child.spec.name, pid);
   int64_t ran_ms = static_cast<int64_t>(uv_now(loop_) - child.started_ms);
   if (stopping_) {
     TERN_LOG_INFO("%s pid %d exited", child.spec.name.c_str(), pid);

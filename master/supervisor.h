@@ -31,6 +31,8 @@ struct SupervisorSettings {
   bool log_to_stderr = false;
   int master_pipe_fd = -1;                  // read end of master's liveness pipe
   RestartPolicy restart_policy{60'000, 10};
+  // Called first whenever a child exits, with its program name and pid.
+  std::function<void(const std::string& program, int pid)> on_child_exit;
 };
 
 struct ChildStatus {

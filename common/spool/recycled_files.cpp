@@ -18,6 +18,10 @@ std::string claimed_path(const std::string& name) { return std::string(kFreeDir)
 
 }  // namespace
 
+std::string claimed_prefix(std::optional<int> pid) {
+  return pid ? std::string(kClaimedPrefix) + std::to_string(*pid) + "-" : std::string(kClaimedPrefix);
+}
+
 Result<std::unique_ptr<RecycledFiles>> RecycledFiles::open(int spool_dirfd) {
   auto spool = open_directory(spool_dirfd, ".");
   if (!spool) return std::unexpected(spool.error());
@@ -25,8 +29,9 @@ Result<std::unique_ptr<RecycledFiles>> RecycledFiles::open(int spool_dirfd) {
   if (!free_dir) return std::unexpected(free_dir.error());
   auto queue_dir = open_directory(spool_dirfd, kQueueDir);
   if (!queue_dir) return std::unexpected(queue_dir.error());
-  return std::unique_ptr<RecycledFiles>(
-      new RecycledFiles(std::move(*spool), std::move(*free_dir), std::move(*queue_dir)));
+  std::unique_ptr<RecycledFiles> files(new RecycledFiles(std::move(*spool), std::move(*free_dir), std::move(*queue_dir)));
+  files->prefix_ = claimed_prefix(static_cast<int>(::getpid()));
+  return files;
 }
 
 RecycledFiles::~RecycledFiles() {
@@ -78,7 +83,7 @@ void RecycledFiles::refill() {
   std::vector<std::string> claimed;
   for (const std::string& name : read_free_names(kBatch)) {
     std::string from = std::string(kFreeDir) + "/" + name;
-    std::string to_name = std::string(kClaimedPrefix) + name;
+    std::string to_name = prefix_ + name;
     if (rename_noreplace(spool_dir_.get(), from.c_str(), claimed_path(to_name).c_str()) == 0)
       claimed.push_back(std::move(to_name));
   }

@@ -8,7 +8,7 @@
 // smtpd's CPU in the benchmark. A recycled file also keeps its blocks: none to allocate when
 // it is written, none to free (and discard) when it is done.
 //
-// refill() claims a batch: it renames each free/NAME to free/claimed-NAME (RENAME_NOREPLACE:
+// refill() claims a batch: it renames each free/NAME to free/claimed-PID-NAME (RENAME_NOREPLACE:
 // of two smtpd processes only one gets a file; the other sees ENOENT), then fsyncs free/ and
 // queue/. Only then are the files handed out by take(), because a file may hold a new message
 // only once no name that could come back after a crash still leads to it: the fsync of queue/
@@ -18,8 +18,8 @@
 // to its new length, fsyncs it and renames it into queue/ like any file written in incoming/.
 // A crash can leave claimed names in free/, some perhaps still naming a file that became a
 // queue file (the rename into queue/ removed the claimed name, not durably): master unlinks
-// them at start, before any smtpd runs, and a refill never takes them. (An smtpd that dies
-// alone leaves its claimed files until then: at most a batch and what it was writing.) A crash can also lose an entry of free/ (fsck finds
+// them at start, before any smtpd runs, and a refill never takes them. When an smtpd dies
+// alone, master removes the names it had claimed. A crash can also lose an entry of free/ (fsck finds
 // the inode). No mail is lost either way.
 //
 // take() never touches free/ or waits for a disk write: it opens one claimed file. refill()
@@ -39,15 +39,18 @@
 
 namespace tern::spool {
 
-// A claimed file's name in free/ is this prefix and its old queue id: never a queue id itself,
-// so a refill never takes it again; master removes such names at start (clean_claimed_files).
+// A claimed file's name in free/: "claimed-<smtpd pid>-<old queue id>", never a queue id
+// itself, so a refill never takes it again. master removes an smtpd's names when it exits,
+// and all of them at start (clean_claimed_files).
 inline constexpr std::string_view kClaimedPrefix = "claimed-";
+// "claimed-<pid>-", or "claimed-" for every smtpd.
+std::string claimed_prefix(std::optional<int> pid);
 
 class RecycledFiles {
  public:
   struct Claimed {
     UniqueFd fd;               // write-only, at offset 0
-    std::string path;           // relative to the spool: "free/claimed-<old queue id>"
+    std::string path;           // relative to the spool: "free/claimed-<pid>-<old queue id>"
   };
 
   // Keeps descriptors of its own for the spool, free/ and queue/, so that a refill still
@@ -81,6 +84,7 @@ class RecycledFiles {
   UniqueFd spool_dir_;
   UniqueFd free_dir_;
   UniqueFd queue_dir_;
+  std::string prefix_;  // claimed_prefix(this process)
   mutable std::mutex mutex_;
   std::vector<std::string> claimed_;  // names in free/, ready for take()
   bool refilling_ = false;

@@ -111,8 +111,8 @@ Result<int> unlink_entries(int spool_dirfd, const char* subdir, std::string_view
 
 Result<int> clean_incoming(int spool_dirfd) { return unlink_entries(spool_dirfd, kIncomingDir, ""); }
 
-Result<int> clean_claimed_files(int spool_dirfd) {
-  return unlink_entries(spool_dirfd, kFreeDir, kClaimedPrefix);
+Result<int> clean_claimed_files(int spool_dirfd, std::optional<int> pid) {
+  return unlink_entries(spool_dirfd, kFreeDir, claimed_prefix(pid));
 }
 
 }  // namespace tern::spool

@@ -7,6 +7,7 @@
 // scan is not an error (a delivery may finish meanwhile).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,7 @@ Result<int> clean_incoming(int spool_dirfd);
 // finish, or names a crash brought back for files that became queue files since. Never taken
 // again, so never written over. master runs it at start, before any smtpd: a running smtpd's
 // claimed files are its own (qmgr restarting alone must not take them away).
-Result<int> clean_claimed_files(int spool_dirfd);
+// With `pid`, only the names smtpd `pid` claimed: master runs it when that smtpd has exited.
+Result<int> clean_claimed_files(int spool_dirfd, std::optional<int> pid = std::nullopt);
 
 }  // namespace tern::spool

@@ -257,6 +257,25 @@ class Tern:
         self.cleanup()
 
 
+def virtual_maildir_tern(settings=None):
+    """A Tern whose domain example.test has one virtual Maildir, sink@ -> example.test/sink/
+    under tern.mail, owned by nobody (65534)."""
+    tern = Tern()
+    with open(os.path.join(tern.etc, "vmailbox"), "w") as f:
+        f.write("sink@example.test example.test/sink/\n")
+    os.chown(tern.mail, 65534, 65534)
+    tern.settings.update({
+        "virtual_mailbox_domains": "example.test",
+        "virtual_mailbox_base": tern.mail,
+        "virtual_mailbox_maps": os.path.join(tern.etc, "vmailbox"),
+        "virtual_uid_maps": "static:65534",
+        "virtual_gid_maps": "static:65534",
+    })
+    tern.settings.update(settings or {})
+    tern.write_config(tern.settings)
+    return tern
+
+
 def locked_master_pid(path):
     """The pid in master's pid file while a master holds its lock, else 0."""
     import fcntl

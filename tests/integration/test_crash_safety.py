@@ -14,31 +14,20 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ternlib import Tern, wait_for  # noqa: E402
+from ternlib import virtual_maildir_tern, wait_for  # noqa: E402
 
 MESSAGES = int(os.environ.get("TERN_CRASH_MESSAGES", "2000"))
 SENDERS = 8
 
 
 def virtual_tern():
-    tern = Tern()
-    with open(os.path.join(tern.etc, "vmailbox"), "w") as f:
-        f.write("sink@example.test example.test/sink/\n")
-    os.chown(tern.mail, 65534, 65534)
-    tern.settings.update({
-        "virtual_mailbox_domains": "example.test",
-        "virtual_mailbox_base": tern.mail,
-        "virtual_mailbox_maps": os.path.join(tern.etc, "vmailbox"),
-        "virtual_uid_maps": "static:65534",
-        "virtual_gid_maps": "static:65534",
+    return virtual_maildir_tern({
         "minimal_backoff_time": "1s",
         "maximal_backoff_time": "2s",
         "queue_run_delay": "1s",
         "master_restart_give_up": "0",
         "master_restart_max_backoff": "1s",
     })
-    tern.write_config(tern.settings)
-    return tern
 
 
 def message_ids_in(maildir):

@@ -1,32 +1,17 @@
 """Recycled queue files: a finished message's queue file goes to free/, and smtpd writes a
 later message into that same file (same inode), cut to the new message's length, so the
-message delivered from it is exactly what was sent; mailq never shows free/; a restart
-leaves no claimed file behind.
+message delivered from it is exactly what was sent; mailq never shows free/; neither an smtpd
+killed outright nor a restart leaves a claimed file behind.
 """
 import glob
 import os
+import signal
 import smtplib
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ternlib import Tern, mailq, wait_for  # noqa: E402
-
-
-def virtual_tern():
-    tern = Tern()
-    with open(os.path.join(tern.etc, "vmailbox"), "w") as f:
-        f.write("sink@example.test example.test/sink/\n")
-    os.chown(tern.mail, 65534, 65534)
-    tern.settings.update({
-        "virtual_mailbox_domains": "example.test",
-        "virtual_mailbox_base": tern.mail,
-        "virtual_mailbox_maps": os.path.join(tern.etc, "vmailbox"),
-        "virtual_uid_maps": "static:65534",
-        "virtual_gid_maps": "static:65534",
-    })
-    tern.write_config(tern.settings)
-    return tern
+from ternlib import mailq, virtual_maildir_tern, wait_for  # noqa: E402
 
 
 def free_files(tern):
@@ -49,7 +34,7 @@ def delivered(maildir):
 
 class RecycledQueueFiles(unittest.TestCase):
     def test_a_finished_queue_file_carries_a_later_message(self):
-        with virtual_tern() as tern:
+        with virtual_maildir_tern() as tern:
             tern.start()
             maildir = os.path.join(tern.mail, "example.test", "sink")
             queue = os.path.join(tern.spool, "queue")
@@ -94,6 +79,19 @@ class RecycledQueueFiles(unittest.TestCase):
             self.assertEqual(out.returncode, 0, out.stderr)
             self.assertIn("Mail queue is empty", out.stdout)
             self.assertEqual(os.listdir(os.path.join(tern.spool, "incoming")), [])
+
+            # An smtpd killed outright leaves claimed files; master removes them as it restarts it.
+            smtpd_pid, = tern.pids("smtpd")
+            mine = "claimed-%d-" % smtpd_pid
+            send("before-kill", "x\r\n")
+            wait_for(lambda: any(n.startswith(mine) for n in free_files(tern)), timeout=10,
+                     what="files claimed by smtpd %d" % smtpd_pid)
+            os.kill(smtpd_pid, signal.SIGKILL)
+            wait_for(lambda: tern.pids("smtpd") and tern.pids("smtpd") != [smtpd_pid], timeout=20,
+                     what="smtpd restarted")
+            wait_for(lambda: not any(n.startswith(mine) for n in free_files(tern)), timeout=10,
+                     what="smtpd %d's claimed files removed" % smtpd_pid)
+            send("after-kill", "y\r\n")
 
             # A restart drops whatever smtpd had claimed but not used.
             tern.stop()

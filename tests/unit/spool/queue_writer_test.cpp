@@ -25,18 +25,12 @@
 namespace tern::spool {
 namespace {
 
-using testing::FakeClock;
+using testing::Ids;
 using testing::TempSpool;
+using testing::envelope_for;
 
 using Names = std::vector<std::string>;
 
-proto::Envelope envelope_for(const std::string& id) {
-  proto::Envelope env;
-  env.set_queue_id(id);
-  env.set_sender("alice@example.org");
-  env.add_recipients()->set_address("bob@example.net");
-  return env;
-}
 
 std::string body_of_size(size_t n) {
   std::string body;
@@ -66,14 +60,6 @@ void check_queued_file(const TempSpool& spool, const std::string& id, const std:
   CHECK_FALSE(parsed->torn_tail);
 }
 
-class Ids {
- public:
-  std::string next() { return gen_.next(); }
-
- private:
-  FakeClock clock_{1'700'000'000'000'000};
-  QueueIdGenerator gen_{clock_, ::getpid()};
-};
 
 // Runs fn in a child process and returns its exit status (or 128+signal). The child never
 // returns into doctest.

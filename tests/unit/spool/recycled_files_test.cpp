@@ -20,16 +20,9 @@
 namespace tern::spool {
 namespace {
 
-using testing::FakeClock;
+using testing::Ids;
 using testing::TempSpool;
-
-proto::Envelope envelope_for(const std::string& id) {
-  proto::Envelope env;
-  env.set_queue_id(id);
-  env.set_sender("alice@example.org");
-  env.add_recipients()->set_address("bob@example.net");
-  return env;
-}
+using testing::envelope_for;
 
 // Commits a message with `body` under `id` through a writer that may take a recycled file.
 void commit_message(const TempSpool& spool, const std::string& id, const std::string& body,
@@ -46,14 +39,6 @@ ino_t inode_of(const std::string& path) {
   return st.st_ino;
 }
 
-class Ids {
- public:
-  std::string next() { return gen_.next(); }
-
- private:
-  FakeClock clock_{1'700'000'000'000'000};
-  QueueIdGenerator gen_{clock_, ::getpid()};
-};
 
 constexpr int64_t kNow = 1'700'000'000'000'000;
 
@@ -75,7 +60,7 @@ TEST_SUITE("spool.recycled_files") {
     REQUIRE(recycled.has_value());
     REQUIRE((*recycled)->wants_refill());
     (*recycled)->refill();
-    CHECK(spool.names("free") == std::vector<std::string>{std::string(kClaimedPrefix) + old_id});
+    CHECK(spool.names("free") == std::vector<std::string>{claimed_prefix(::getpid()) + old_id});
 
     const std::string new_id = ids.next();
     const std::string short_body = "Subject: new\r\n\r\nshort\r\n";
@@ -153,18 +138,26 @@ TEST_SUITE("spool.recycled_files") {
     }
     CHECK(spool.names("free").empty());
 
-    // What a crash leaves: a claimed name, next to a free file, which stays.
-    std::string a = ids.next(), b = ids.next();
-    commit_message(spool, a, "Subject: a\r\n\r\nx\r\n", nullptr);
-    commit_message(spool, b, "Subject: b\r\n\r\nx\r\n", nullptr);
-    REQUIRE(free_files.retire(a, 20, kNow).has_value());
-    REQUIRE(free_files.retire(b, 20, kNow).has_value());
-    std::string claimed = std::string(kClaimedPrefix) + a;
-    REQUIRE(::renameat(spool.fd(), ("free/" + a).c_str(), spool.fd(), ("free/" + claimed).c_str()) == 0);
-    auto cleaned = clean_claimed_files(spool.fd());
-    REQUIRE(cleaned.has_value());
-    CHECK(*cleaned == 1);
-    CHECK(spool.names("free") == std::vector<std::string>{b});
+    // What dead smtpd processes leave: claimed names (pids 11 and 12) next to a free file.
+    std::string a = ids.next(), b = ids.next(), c = ids.next();
+    for (const std::string& id : {a, b, c}) {
+      commit_message(spool, id, "Subject: x\r\n\r\nx\r\n", nullptr);
+      REQUIRE(free_files.retire(id, 20, kNow).has_value());
+    }
+    auto claim = [&](const std::string& id, int pid) {
+      std::string to = "free/" + claimed_prefix(pid) + id;
+      REQUIRE(::renameat(spool.fd(), ("free/" + id).c_str(), spool.fd(), to.c_str()) == 0);
+    };
+    claim(a, 11);
+    claim(b, 12);
+    auto one = clean_claimed_files(spool.fd(), 11);  // smtpd 11 exited
+    REQUIRE(one.has_value());
+    CHECK(*one == 1);
+    CHECK(spool.names("free") == std::vector<std::string>{c, claimed_prefix(12) + b});
+    auto all = clean_claimed_files(spool.fd());  // start-up
+    REQUIRE(all.has_value());
+    CHECK(*all == 1);
+    CHECK(spool.names("free") == std::vector<std::string>{c});
   }
 
   TEST_CASE("free/ is bounded: large files and files past the limit are unlinked") {

@@ -16,6 +16,7 @@
 #include "common/spool/file_io.h"
 #include "common/spool/layout.h"
 #include "common/spool/queue_id.h"
+#include "envelope.pb.h"
 
 namespace tern::spool::testing {
 
@@ -88,6 +89,25 @@ inline std::string read_file(const std::string& path) {
   ::close(fd);
   return out;
 }
+
+// A minimal envelope: alice@example.org to bob@example.net under queue id `id`.
+inline proto::Envelope envelope_for(const std::string& id) {
+  proto::Envelope env;
+  env.set_queue_id(id);
+  env.set_sender("alice@example.org");
+  env.add_recipients()->set_address("bob@example.net");
+  return env;
+}
+
+// Fresh queue ids from a fixed clock and this process's pid.
+class Ids {
+ public:
+  std::string next() { return gen_.next(); }
+
+ private:
+  FakeClock clock_{1'700'000'000'000'000};
+  QueueIdGenerator gen_{clock_, ::getpid()};
+};
 
 inline bool write_file(const std::string& path, const std::string& bytes) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
