@@ -33,7 +33,7 @@ void QueueManager::finish(const std::string& queue_id) {
   Active& m = active_.at(queue_id);
   int64_t now = clock_.now_us();
   if (m.delete_requested) {
-    remove_message(queue_id, spool::kQueueDir);
+    remove_message(queue_id, std::nullopt);
     active_.erase(queue_id);
     return;
   }
@@ -44,7 +44,7 @@ void QueueManager::finish(const std::string& queue_id) {
   bool delay_warning = state.has_pending() && scheduler_.delay_warning_due(arrival);
   bool notified = send_notices(queue_id, state, delay_warning);
   if (!state.has_pending() && notified) {
-    retire_message(queue_id, state.message_length);
+    remove_message(queue_id, state.message_length);
   } else {
     int64_t due = state.has_pending() ? state.next_attempt_us() : 0;
     if (m.deferred || !notified) due = std::max(due, now + scheduler_.policy().min_backoff_us);
@@ -195,31 +195,21 @@ bool QueueManager::send_notices(const std::string& queue_id, MessageState& state
   return true;
 }
 
-void QueueManager::retire_message(const std::string& queue_id, uint64_t message_length) {
+void QueueManager::remove_message(const std::string& queue_id, std::optional<uint64_t> recycled_length) {
   not_before_.erase(queue_id);
-  if (auto retired = free_files_->retire(queue_id, message_length, clock_.now_us()); !retired) {
-    TERN_LOG_ERROR("%s: cannot remove: %s", queue_id.c_str(), retired.error().message.c_str());
-    return;
-  }
-  TERN_LOG_INFO("%s: removed", queue_id.c_str());
-  // Not durable, as for remove_message() below; smtpd fsyncs queue/ before it writes a file
-  // from free/ again, so a crash cannot bring this name back holding another message.
-}
-
-void QueueManager::remove_message(const std::string& queue_id, std::string_view dir) {
-  not_before_.erase(queue_id);
-  bool queued = dir == spool::kQueueDir;
-  auto removed = queued ? unlink_queue_file(spool_fd_.get(), dir, queue_id)
-                        : remove_queue_file(spool_fd_.get(), dir, queue_id);
+  auto removed = recycled_length ? free_files_->retire(queue_id, *recycled_length, clock_.now_us())
+                                 : unlink_queue_file(spool_fd_.get(), spool::kQueueDir, queue_id);
   if (!removed) {
     TERN_LOG_ERROR("%s: cannot remove: %s", queue_id.c_str(), removed.error().message.c_str());
     return;
   }
   TERN_LOG_INFO("%s: removed", queue_id.c_str());
-  // Every recipient is already done: the unlink need not be durable before qmgr goes on. A
-  // crash that undoes it delivers the message again (local deliveries are idempotent). The
-  // next commit's fsync writes queue/ out with it, or the kernel within its writeback
-  // interval when no mail comes in; Postfix does not sync its removals either.
+  // Every recipient is already done: the unlink or the move need not be durable before qmgr
+  // goes on. A crash that undoes it delivers the message again (local deliveries are
+  // idempotent). The next commit's fsync writes queue/ out with it, or the kernel within its
+  // writeback interval when no mail comes in; Postfix does not sync its removals either. A
+  // file moved to free/ is written again only after smtpd has fsynced queue/, so a crash
+  // cannot bring this name back holding another message.
 }
 
 }  // namespace tern::qmgr

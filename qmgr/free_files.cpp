@@ -1,14 +1,12 @@
 // FreeFiles: recycle or unlink a finished queue file (see free_files.h).
 #include "qmgr/free_files.h"
 
-#include <dirent.h>
-#include <unistd.h>
-
 #include <cerrno>
 
 #include "common/spool/file_io.h"
 #include "common/spool/layout.h"
 #include "common/spool/queue_id.h"
+#include "common/spool/spool_scan.h"
 #include "qmgr/spool_ops.h"
 
 namespace tern::qmgr {
@@ -37,20 +35,8 @@ Result<void> FreeFiles::retire(const std::string& queue_id, uint64_t message_len
 }
 
 size_t FreeFiles::count() const {
-  auto dir = spool::open_directory(spool_dirfd_, spool::kFreeDir);
-  if (!dir) return 0;
-  size_t n = 0;
-  char buffer[32 * 1024];
-  for (;;) {
-    ssize_t got = ::getdents64(dir->get(), buffer, sizeof buffer);
-    if (got <= 0) break;
-    for (ssize_t pos = 0; pos < got;) {
-      const auto* entry = reinterpret_cast<const dirent64*>(buffer + pos);
-      if (entry->d_name[0] != '.') ++n;
-      pos += entry->d_reclen;
-    }
-  }
-  return n;
+  auto names = spool::list_queue(spool_dirfd_, spool::kFreeDir);  // not yet claimed by smtpd
+  return names ? names->size() : 0;
 }
 
 }  // namespace tern::qmgr

@@ -5,8 +5,8 @@
 // (idempotently), and smtpd fsyncs queue/ before it reuses a file from free/.
 //
 // qmgr does not see smtpd take files, so the count is an estimate from qmgr's own moves,
-// recounted (one pass over free/, a few getdents64 calls) when it reaches the limit, at most
-// once per kRecountUs: at 2,000 messages/s that is every hundred files or so.
+// recounted (one pass over free/, its claimed-* names left out) when it reaches the limit, at
+// most once per kRecountUs: at 2,000 messages/s that is every hundred files or so.
 #pragma once
 
 #include <cstddef>

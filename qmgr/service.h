@@ -103,9 +103,9 @@ class QueueManager : public process::Service {
   void expire(const std::string& queue_id, Active& message);
   // Queues the DSNs that are due for this message; false when one could not be queued.
   bool send_notices(const std::string& queue_id, MessageState& state, bool delay_warning);
-  void remove_message(const std::string& queue_id, std::string_view dir);  // unlink + dir fsync, logged
-  // A message done in the usual way: its file to free/ or unlinked (free_files.h), logged.
-  void retire_message(const std::string& queue_id, uint64_t message_length);
+  // Takes a message's file out of queue/, logged: with `recycled_length` (done in the usual
+  // way) to free/ when FreeFiles keeps it (free_files.h), else (deleted) unlinked.
+  void remove_message(const std::string& queue_id, std::optional<uint64_t> recycled_length);
 
   // admin.cpp
   void on_admin(const ipc::Peer& peer, const proto::QmgrRequest& request);

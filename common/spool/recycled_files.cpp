@@ -1,7 +1,6 @@
 // RecycledFiles: claiming finished queue files from free/ (see recycled_files.h).
 #include "common/spool/recycled_files.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,11 +9,12 @@
 #include "common/spool/layout.h"
 #include "common/spool/queue_id.h"
 #include "common/spool/queue_writer.h"
+#include "common/spool/spool_scan.h"
 
 namespace tern::spool {
 namespace {
 
-std::string claimed_path(const std::string& name) { return std::string(kFreeDir) + "/" + name; }
+std::string free_path(const std::string& name) { return std::string(kFreeDir) + "/" + name; }
 
 }  // namespace
 
@@ -35,7 +35,7 @@ Result<std::unique_ptr<RecycledFiles>> RecycledFiles::open(int spool_dirfd) {
 }
 
 RecycledFiles::~RecycledFiles() {
-  for (const std::string& name : claimed_) ::unlinkat(spool_dir_.get(), claimed_path(name).c_str(), 0);
+  for (const std::string& name : claimed_) ::unlinkat(spool_dir_.get(), free_path(name).c_str(), 0);
 }
 
 std::optional<RecycledFiles::Claimed> RecycledFiles::take() {
@@ -43,7 +43,7 @@ std::optional<RecycledFiles::Claimed> RecycledFiles::take() {
   while (!claimed_.empty()) {
     std::string name = std::move(claimed_.back());
     claimed_.pop_back();
-    std::string path = claimed_path(name);
+    std::string path = free_path(name);
     UniqueFd fd(::openat(spool_dir_.get(), path.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (!fd.valid()) {
       ::unlinkat(spool_dir_.get(), path.c_str(), 0);
@@ -62,34 +62,19 @@ bool RecycledFiles::wants_refill() {
   return true;
 }
 
-std::vector<std::string> RecycledFiles::read_free_names(size_t limit) {
-  std::vector<std::string> names;
-  char buffer[16 * 1024];
-  if (::lseek(free_dir_.get(), 0, SEEK_SET) != 0) return names;
-  while (names.size() < limit) {
-    ssize_t n = ::getdents64(free_dir_.get(), buffer, sizeof buffer);
-    if (n <= 0) break;
-    for (ssize_t pos = 0; pos < n && names.size() < limit;) {
-      const auto* entry = reinterpret_cast<const dirent64*>(buffer + pos);
-      pos += entry->d_reclen;
-      if ((entry->d_type == DT_REG || entry->d_type == DT_UNKNOWN) && is_valid_queue_id(entry->d_name))
-        names.emplace_back(entry->d_name);
-    }
-  }
-  return names;
-}
-
 void RecycledFiles::refill() {
   std::vector<std::string> claimed;
-  for (const std::string& name : read_free_names(kBatch)) {
-    std::string from = std::string(kFreeDir) + "/" + name;
+  // Queue ids only: a claimed-* name is never taken again.
+  std::vector<std::string> names = list_queue(spool_dir_.get(), kFreeDir).value_or(std::vector<std::string>{});
+  if (names.size() > kBatch) names.resize(kBatch);
+  for (const std::string& name : names) {
     std::string to_name = prefix_ + name;
-    if (rename_noreplace(spool_dir_.get(), from.c_str(), claimed_path(to_name).c_str()) == 0)
+    if (rename_noreplace(spool_dir_.get(), free_path(name).c_str(), free_path(to_name).c_str()) == 0)
       claimed.push_back(std::move(to_name));
   }
   // Durable: no longer in free/, and (moved there before this began) no longer in queue/.
   if (!claimed.empty() && (!sync_directory(free_dir_.get()) || !sync_directory(queue_dir_.get()))) {
-    for (const std::string& name : claimed) ::unlinkat(spool_dir_.get(), claimed_path(name).c_str(), 0);
+    for (const std::string& name : claimed) ::unlinkat(spool_dir_.get(), free_path(name).c_str(), 0);
     claimed.clear();
   }
   std::lock_guard lock(mutex_);

@@ -79,7 +79,6 @@ class RecycledFiles {
  private:
   RecycledFiles(UniqueFd spool_dir, UniqueFd free_dir, UniqueFd queue_dir)
       : spool_dir_(std::move(spool_dir)), free_dir_(std::move(free_dir)), queue_dir_(std::move(queue_dir)) {}
-  std::vector<std::string> read_free_names(size_t limit);
 
   UniqueFd spool_dir_;
   UniqueFd free_dir_;

@@ -56,6 +56,13 @@ std::unique_ptr<Channel> adopt(uv::Loop& loop, int fd) {
   return std::move(*channel);
 }
 
+// A channel whose frames and close nobody looks at: for tests of what it writes.
+std::unique_ptr<Channel> adopt_sender(uv::Loop& loop, int fd) {
+  auto channel = adopt(loop, fd);
+  channel->set_handlers([](std::string_view) {}, [](std::string_view) {});
+  return channel;
+}
+
 }  // namespace
 
 TEST_SUITE("ipc.channel") {
@@ -263,8 +270,7 @@ TEST_SUITE("ipc.channel") {
   TEST_CASE("the frames of one loop turn leave together at its end, in order") {
     uv::Loop loop;
     auto [a_fd, b_fd] = socket_pair();
-    auto a = adopt(loop, a_fd);
-    a->set_handlers([](std::string_view) {}, [](std::string_view) {});
+    auto a = adopt_sender(loop, a_fd);
     std::string expected;
     for (uint64_t id = 1; id <= 3; ++id) {
       proto::ControlRequest request;
@@ -289,8 +295,7 @@ TEST_SUITE("ipc.channel") {
       INFO("destroy: ", destroy);
       uv::Loop loop;
       auto [a_fd, b_fd] = socket_pair();
-      auto a = adopt(loop, a_fd);
-      a->set_handlers([](std::string_view) {}, [](std::string_view) {});
+      auto a = adopt_sender(loop, a_fd);
       proto::ControlRequest request;
       request.set_id(9);
       REQUIRE(a->send(request));
@@ -309,8 +314,7 @@ TEST_SUITE("ipc.channel") {
   TEST_CASE("pending writes are discarded safely when the channel is destroyed") {
     uv::Loop loop;
     auto [a_fd, b_fd] = socket_pair();
-    auto a = adopt(loop, a_fd);
-    a->set_handlers([](std::string_view) {}, [](std::string_view) {});
+    auto a = adopt_sender(loop, a_fd);
     proto::QmgrReply big;
     big.set_id(1);
     big.set_text(std::string(kMaxFrameSize / 2, 'q'));

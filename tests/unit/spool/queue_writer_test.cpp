@@ -31,7 +31,6 @@ using testing::envelope_for;
 
 using Names = std::vector<std::string>;
 
-
 std::string body_of_size(size_t n) {
   std::string body;
   body.reserve(n);
@@ -59,7 +58,6 @@ void check_queued_file(const TempSpool& spool, const std::string& id, const std:
   CHECK(parsed->statuses.empty());
   CHECK_FALSE(parsed->torn_tail);
 }
-
 
 // Runs fn in a child process and returns its exit status (or 128+signal). The child never
 // returns into doctest.
