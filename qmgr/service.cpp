@@ -166,6 +166,12 @@ void QueueManager::run_queue() {
   pump();
 }
 
+void QueueManager::move_to_corrupt(const std::string& queue_id, const std::string& why) {
+  TERN_LOG_WARNING("%s: moved to corrupt/: %s", queue_id.c_str(), why.c_str());
+  if (auto moved = spool::move_to_corrupt(spool_fd_.get(), spool::kQueueDir, queue_id); !moved)
+    TERN_LOG_ERROR("%s: %s", queue_id.c_str(), moved.error().message.c_str());
+}
+
 void QueueManager::consider(const std::string& queue_id, bool force, bool announced) {
   if (active_.count(queue_id)) return;
   int64_t now = clock_.now_us();
@@ -180,15 +186,19 @@ void QueueManager::consider(const std::string& queue_id, bool force, bool announ
       TERN_LOG_WARNING("%s: %s", queue_id.c_str(), parsed.error().message.c_str());
       return;
     }
-    TERN_LOG_WARNING("%s: moved to corrupt/: %s", queue_id.c_str(),
-                     parsed.error().message.c_str());
-    if (auto moved = spool::move_to_corrupt(spool_fd_.get(), spool::kQueueDir, queue_id); !moved)
-      TERN_LOG_ERROR("%s: %s", queue_id.c_str(), moved.error().message.c_str());
+    move_to_corrupt(queue_id, parsed.error().message);
+    return;
+  }
+  // A recycled file that a crash left under its new name with the old message's bytes
+  // (queue_writer.h) names the old queue id: that message was done, this one never accepted.
+  const std::string& written_for = parsed->envelope.queue_id();
+  if (!written_for.empty() && written_for != queue_id) {
+    move_to_corrupt(queue_id, "the envelope is that of " + written_for);
     return;
   }
   bool first_attempt = announced && parsed->statuses.empty();
   MessageState state = rebuild_state(*parsed);
-  if (state.envelope.queue_id() != queue_id) state.envelope.set_queue_id(queue_id);
+  if (state.envelope.queue_id().empty()) state.envelope.set_queue_id(queue_id);
   int64_t due = state.next_attempt_us();
   if (!force && due > now) {
     not_before_[queue_id] = due;

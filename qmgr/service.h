@@ -75,6 +75,7 @@ class QueueManager : public process::Service {
   void run_queue();
   // `announced`: smtpd or pickup just wrote it and told qmgr (a wake-up with its id).
   void consider(const std::string& queue_id, bool force, bool announced = false);
+  void move_to_corrupt(const std::string& queue_id, const std::string& why);
 
   // attempt.cpp
   void activate(const std::string& queue_id, MessageState state, bool first_attempt);

@@ -50,10 +50,6 @@ class SmtpServer : public process::Service {
   spool::RecycledFiles* recycled_files() { return recycled_files_.get(); }
   // Claims more of them on the work pool when few are left (called after each create).
   void maybe_refill_recycled_files();
-  // Commits on the work pool now (Connection::commit to its answer).
-  size_t commits_running() const { return commits_running_; }
-  void commit_started() { ++commits_running_; }
-  void commit_finished() { --commits_running_; }
   std::string new_queue_id() { return ids_.next(); }
   int64_t now_us() { return clock_.now_us(); }
   // A message was accepted: qmgr hears of it (ids batched per loop turn).
@@ -99,7 +95,6 @@ class SmtpServer : public process::Service {
   bool unnamed_queue_files_ = false;
   std::unique_ptr<spool::SharedDirectorySync> queue_sync_;
   std::shared_ptr<spool::RecycledFiles> recycled_files_;  // shared with a running refill
-  size_t commits_running_ = 0;
   std::vector<std::string> accepted_ids_;  // not yet told to qmgr
   uv::Timer wakeup_timer_;
   spool::SystemClock clock_;

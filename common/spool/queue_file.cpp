@@ -7,25 +7,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include <algorithm>
-#include <array>
 #include <cerrno>
 
 #include "common/spool/file_io.h"
 
 namespace tern::spool {
 namespace {
-
-constexpr std::array<uint32_t, 256> make_crc_table() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-constexpr std::array<uint32_t, 256> kCrcTable = make_crc_table();
 
 std::unexpected<Error> bad(std::string why) { return fail(std::move(why), EBADMSG); }
 
@@ -36,13 +26,21 @@ struct Extent {
   uint64_t message_offset = 0;
   uint64_t message_length = 0;
   uint64_t trailer_offset = 0;
+  uint64_t trailer_size = 0;  // the trailer, and in format 2 its checksum
+  bool checksummed = false;   // format 2
 };
 
 Result<Extent> decode_extent(std::string_view head, uint64_t file_size) {
   if (file_size < kQueueFileHeaderSize || head.size() < kQueueFileHeaderSize)
     return bad("incomplete: shorter than the header");
-  if (head.substr(0, kQueueFileMagic.size()) != kQueueFileMagic) return bad("bad magic");
   Extent e;
+  std::string_view magic = head.substr(0, kQueueFileMagic.size());
+  if (magic == kQueueFileMagic) {
+    e.checksummed = true;
+  } else if (magic != kQueueFileMagicV1) {
+    return bad("bad magic");
+  }
+  e.trailer_size = kQueueFileTrailer.size() + (e.checksummed ? 4 : 0);
   e.message_length = load_be64(head.data() + kMessageLengthOffset);
   e.envelope_length = load_be32(head.data() + kMessageLengthOffset + 8);
   if (e.message_length == kUncommittedLength) return bad("incomplete: never committed");
@@ -52,7 +50,7 @@ Result<Extent> decode_extent(std::string_view head, uint64_t file_size) {
   room -= e.envelope_length;
   if (e.message_length > room) return bad("message length overruns the file");
   room -= e.message_length;
-  if (room < kQueueFileTrailer.size()) return bad("incomplete: no trailer");
+  if (room < e.trailer_size) return bad("incomplete: no trailer");
   e.message_offset = e.envelope_offset + e.envelope_length;
   e.trailer_offset = e.message_offset + e.message_length;
   return e;
@@ -92,7 +90,7 @@ bool good_record_from(std::string_view records, size_t pos) {
 // `tail` starts at the trailer and runs to the end of the file; e.trailer_offset locates it.
 Result<void> decode_tail(std::string_view tail, const Extent& e, ParsedQueueFile* out) {
   if (tail.substr(0, kQueueFileTrailer.size()) != kQueueFileTrailer) return bad("bad trailer");
-  std::string_view records = tail.substr(kQueueFileTrailer.size());
+  std::string_view records = tail.substr(e.trailer_size);
   size_t pos = 0;
   while (pos < records.size()) {
     RecordProbe probe = probe_record(records, pos);
@@ -106,7 +104,7 @@ Result<void> decode_tail(std::string_view tail, const Extent& e, ParsedQueueFile
       return bad("status record does not parse");
     pos = probe.end;
   }
-  out->valid_length = e.trailer_offset + kQueueFileTrailer.size() + pos;
+  out->valid_length = e.trailer_offset + e.trailer_size + pos;
   return {};
 }
 
@@ -120,6 +118,15 @@ Result<ParsedQueueFile> decode(std::string_view envelope, const Extent& e, std::
   return out;
 }
 
+// A format-2 file held whole: does its checksum match?
+bool checksum_matches(std::string_view bytes, const Extent& e) {
+  if (!e.checksummed) return true;
+  uint64_t checksum_offset = e.trailer_offset + kQueueFileTrailer.size();
+  uint32_t crc = crc32(bytes.substr(kChecksumFrom, checksum_offset - kChecksumFrom));
+  crc = crc32_update(crc, bytes.substr(kMessageLengthOffset, 8));
+  return crc == load_be32(bytes.data() + checksum_offset);
+}
+
 Error with_name(const std::string& what, Error error) {
   error.message = what + ": " + error.message;
   return error;
@@ -128,14 +135,14 @@ Error with_name(const std::string& what, Error error) {
 }  // namespace
 
 uint32_t crc32_update(uint32_t crc, std::string_view bytes) {
-  crc = ~crc;
-  for (char ch : bytes) crc = kCrcTable[(crc ^ static_cast<unsigned char>(ch)) & 0xff] ^ (crc >> 8);
-  return ~crc;
+  return static_cast<uint32_t>(
+      ::crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
 }
 
 Result<ParsedQueueFile> parse_queue_file(std::string_view bytes) {
   auto extent = decode_extent(bytes, bytes.size());
   if (!extent) return std::unexpected(extent.error());
+  if (!checksum_matches(bytes, *extent)) return bad("checksum does not match (not written whole)");
   return decode(bytes.substr(extent->envelope_offset, extent->envelope_length), *extent,
                 bytes.substr(extent->trailer_offset));
 }
@@ -180,6 +187,24 @@ std::string encode_queue_header(uint64_t message_length, std::string_view envelo
   store_be64(out.data() + kMessageLengthOffset, message_length);
   store_be32(out.data() + kMessageLengthOffset + 8, static_cast<uint32_t>(envelope_bytes.size()));
   out.append(envelope_bytes);
+  return out;
+}
+
+std::string encode_queue_trailer(uint32_t crc, uint64_t message_length) {
+  char length[8];
+  store_be64(length, message_length);
+  crc = crc32_update(crc, kQueueFileTrailer);
+  crc = crc32_update(crc, std::string_view(length, sizeof length));
+  std::string out(kQueueFileTrailer);
+  out.resize(out.size() + 4);
+  store_be32(out.data() + kQueueFileTrailer.size(), crc);
+  return out;
+}
+
+std::string encode_queue_file(std::string_view envelope_bytes, std::string_view message) {
+  std::string out = encode_queue_header(message.size(), envelope_bytes);
+  out += message;
+  out += encode_queue_trailer(crc32(std::string_view(out).substr(kChecksumFrom)), message.size());
   return out;
 }
 

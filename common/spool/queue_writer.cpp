@@ -65,6 +65,7 @@ Result<QueueFileWriter> QueueFileWriter::create(int spool_dirfd, std::string que
       QueueFileWriter writer(spool_dirfd, std::move(queue_id), std::move(claimed->fd), false, std::move(header));
       writer.claimed_path_ = std::move(claimed->path);
       writer.recycled_ = true;
+      writer.may_rename_before_sync_ = unnamed;  // the same file systems (queue_writer.h)
       return writer;
     }
   }
@@ -86,8 +87,9 @@ QueueFileWriter::QueueFileWriter(int spool_dirfd, std::string queue_id, UniqueFd
       queue_id_(std::move(queue_id)),
       fd_(std::move(fd)),
       unnamed_(unnamed),
-      buffer_(std::move(header)) {
-  buffer_.reserve(kBufferSize + kQueueFileTrailer.size());
+      buffer_(std::move(header)),
+      crc_(crc32(std::string_view(buffer_).substr(kChecksumFrom))) {
+  buffer_.reserve(kBufferSize + kQueueFileTrailer.size() + 4);
 }
 
 QueueFileWriter::QueueFileWriter(QueueFileWriter&& other) noexcept
@@ -96,11 +98,14 @@ QueueFileWriter::QueueFileWriter(QueueFileWriter&& other) noexcept
       fd_(std::move(other.fd_)),
       unnamed_(other.unnamed_),
       recycled_(other.recycled_),
+      may_rename_before_sync_(other.may_rename_before_sync_),
+      renamed_before_sync_(other.renamed_before_sync_),
       claimed_path_(std::move(other.claimed_path_)),
       state_(std::exchange(other.state_, State::kMovedFrom)),
       buffer_(std::move(other.buffer_)),
       written_(other.written_),
       message_length_(other.message_length_),
+      crc_(other.crc_),
       error_(std::move(other.error_)) {}
 
 QueueFileWriter::~QueueFileWriter() {
@@ -131,6 +136,7 @@ Result<void> QueueFileWriter::append(std::string_view bytes) {
   if (state_ == State::kFailed) return std::unexpected(*error_);
   TERN_CHECK(state_ == State::kWriting);
   message_length_ += bytes.size();
+  crc_ = crc32_update(crc_, bytes);
   if (buffer_.size() + bytes.size() < kBufferSize) {
     buffer_.append(bytes);
     return {};
@@ -146,7 +152,7 @@ Result<void> QueueFileWriter::append(std::string_view bytes) {
 Result<void> QueueFileWriter::finish_and_sync() {
   if (state_ == State::kFailed) return std::unexpected(*error_);
   TERN_CHECK(state_ == State::kWriting);
-  buffer_.append(kQueueFileTrailer);
+  buffer_.append(encode_queue_trailer(crc_, message_length_));
   char length[8];
   store_be64(length, message_length_);
   // When nothing has been written yet the header is still in the buffer: the length goes in
@@ -165,6 +171,7 @@ Result<void> QueueFileWriter::finish_and_sync() {
   // A recycled file may be longer than this message: its old tail goes before the fsync.
   if (recycled_ && ::ftruncate(fd_.get(), static_cast<off_t>(written_)) < 0)
     return fail_and_discard(Error::from_errno(file_name() + ": truncate", errno));
+  if (recycled_ && may_rename_before_sync_ && written_ <= kWholeReadLimit) return rename_and_sync();
   if (::fsync(fd_.get()) < 0)
     return fail_and_discard(Error::from_errno(file_name() + ": fsync", errno));
   fd_.reset();
@@ -195,9 +202,34 @@ Result<void> QueueFileWriter::link_and_sync() {
   return {};
 }
 
+// A small recycled file, rewritten whole, is renamed into queue/ before its fsync, which then
+// makes the new name durable with the bytes (as for an unnamed file: on ext4 the rename marks
+// the new entry for the fsync to write out; XFS and btrfs log it with the file). A crash before
+// the fsync ends may leave queue/<id> on the old message's bytes or on a mix of old and new
+// blocks; the file's checksum, checked on every read of a file this small, and the queue id in
+// its envelope, which qmgr compares with the name, send it to corrupt/ instead of delivering it.
+// The client never got its 250 for it.
+Result<void> QueueFileWriter::rename_and_sync() {
+  if (rename_noreplace(spool_dirfd_, incoming_path().c_str(), queue_path().c_str()) < 0) {
+    return fail_and_discard(
+        Error::from_errno(incoming_path() + ": rename to " + queue_path(), errno));
+  }
+  state_ = State::kPublished;
+  renamed_before_sync_ = true;
+  if (::fsync(fd_.get()) < 0) {
+    Error error = Error::from_errno(queue_path() + ": fsync", errno);
+    abort();  // withdraws queue/<id>
+    error_ = error;
+    state_ = State::kFailed;
+    return std::unexpected(std::move(error));
+  }
+  fd_.reset();
+  return {};
+}
+
 Result<void> QueueFileWriter::publish() {
   if (state_ == State::kFailed) return std::unexpected(*error_);
-  if (state_ == State::kPublished && unnamed_) return {};  // named by finish_and_sync()
+  if (state_ == State::kPublished && !needs_directory_sync()) return {};  // named by finish_and_sync()
   TERN_CHECK(state_ == State::kSynced);
   if (rename_noreplace(spool_dirfd_, incoming_path().c_str(), queue_path().c_str()) < 0) {
     return fail_and_discard(

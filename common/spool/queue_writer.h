@@ -7,12 +7,14 @@
 //                      free/claimed-<old id>, recycled_files.h), or when asked (`unnamed`)
 //                      a file without a name in queue/ (O_TMPFILE)
 //   append()*          message bytes, buffered and written in large pieces
-//   finish_and_sync()  trailer, message length into the header, a recycled file cut to its
-//                      new length, fsync(file); an unnamed file is linked as queue/<id>
-//                      (through /proc/self/fd) before that fsync, which then makes its name
-//                      durable too (link_and_sync)
+//   finish_and_sync()  trailer and checksum, message length into the header, a recycled file
+//                      cut to its new length, fsync(file); an unnamed file is linked as
+//                      queue/<id> (through /proc/self/fd) before that fsync, which then makes
+//                      its name durable too (link_and_sync), and so is a recycled file of at
+//                      most kWholeReadLimit bytes renamed (rename_and_sync; its checksum
+//                      exposes a crash in between, queue_file.h)
 //   publish()          renameat2(incoming/<id> -> queue/<id>, RENAME_NOREPLACE); nothing more
-//                      for an unnamed file
+//                      for a file already named by finish_and_sync()
 //   sync_directory()   fsync(queue/), when needs_directory_sync() — may be shared by several
 //                      writers (group commit)
 //   commit()           the three above, in order; only after it returns may smtpd say 250
@@ -63,7 +65,8 @@ class QueueFileWriter {
   // `unnamed`: make the file in queue/ without a name (needs /proc/self/fd, which the caller
   // checks once); where the file system has no O_TMPFILE, incoming/ is used all the same.
   // `recycled` is tried first; a file from it is written under its claimed name and renamed
-  // like one in incoming/ (its old bytes must be durably replaced before it is in queue/).
+  // like one in incoming/ -- after its fsync and with an fsync of queue/, or (a small file,
+  // where `unnamed` says the file system allows it) before its single fsync.
   static Result<QueueFileWriter> create(int spool_dirfd, std::string queue_id,
                                         const proto::Envelope& envelope, bool unnamed = false,
                                         RecycledFiles* recycled = nullptr);
@@ -77,9 +80,9 @@ class QueueFileWriter {
   Result<void> append(std::string_view bytes);
   Result<void> finish_and_sync();
   Result<void> publish();
-  // A renamed file's name is durable only after an fsync of queue/; an unnamed file's name was
-  // made durable by its own fsync.
-  bool needs_directory_sync() const { return !unnamed_; }
+  // A renamed file's name is durable only after an fsync of queue/; an unnamed file's name,
+  // and that of a file renamed before its fsync, were made durable by its own fsync.
+  bool needs_directory_sync() const { return !unnamed_ && !renamed_before_sync_; }
   Result<void> commit();
   // Unlinks the file wherever it is (incoming/ or, after publish(), queue/). Idempotent; a
   // no-op after commit() succeeded, since the message is then accepted and belongs to qmgr.
@@ -94,6 +97,7 @@ class QueueFileWriter {
   QueueFileWriter(int spool_dirfd, std::string queue_id, UniqueFd fd, bool unnamed, std::string header);
   Result<void> flush();
   Result<void> link_and_sync();
+  Result<void> rename_and_sync();
   // Unlinks incoming/<id>, closes the file, remembers the error and returns it.
   std::unexpected<Error> fail_and_discard(Error error);
   std::string incoming_path() const;
@@ -105,11 +109,14 @@ class QueueFileWriter {
   UniqueFd fd_;
   bool unnamed_ = false;         // O_TMPFILE in queue/: no incoming/<id>
   bool recycled_ = false;        // a file from free/, longer than this message perhaps
+  bool may_rename_before_sync_ = false;  // recycled, where the fsync persists a new name
+  bool renamed_before_sync_ = false;     // in queue/ since finish_and_sync()
   std::string claimed_path_;     // a recycled file's name while it is written: free/claimed-*
   State state_ = State::kWriting;
   std::string buffer_;           // bytes not yet written, starting at file offset written_
   uint64_t written_ = 0;         // bytes already in the file
   uint64_t message_length_ = 0;
+  uint32_t crc_ = 0;             // CRC-32 of the file from kChecksumFrom to the message's end
   std::optional<Error> error_;   // the failure, returned again by later calls
 };
 

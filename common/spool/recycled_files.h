@@ -14,8 +14,12 @@
 // only once no name that could come back after a crash still leads to it: the fsync of queue/
 // makes qmgr's move out of queue/ durable (else queue/<old id> could return holding the new
 // message), the fsync of free/ the claim itself (else free/NAME could return, be claimed again
-// and overwrite the new message). The writer then overwrites the file from offset 0, cuts it
-// to its new length, fsyncs it and renames it into queue/ like any file written in incoming/.
+// and overwrite the new message). The writer then overwrites the file from offset 0 and cuts
+// it to its new length. A small file (up to kWholeReadLimit, where the file system's fsync
+// persists a new name) is renamed into queue/ and then fsynced once: what a crash in between
+// leaves under the new name fails its checksum or names the old queue id, and qmgr moves it
+// to corrupt/ (queue_file.h). A larger one is fsynced and renamed like a file written in
+// incoming/, with an fsync of queue/ after it.
 // A crash can leave claimed names in free/, some perhaps still naming a file that became a
 // queue file (the rename into queue/ removed the claimed name, not durably): master unlinks
 // them at start, before any smtpd runs, and a refill never takes them. When an smtpd dies

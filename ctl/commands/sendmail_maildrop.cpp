@@ -85,9 +85,7 @@ Result<std::string> write_maildrop(const std::string& spool_directory, const pro
 
   std::string envelope_bytes;
   if (!envelope.SerializeToString(&envelope_bytes)) return fail("cannot serialize the envelope");
-  std::string bytes = spool::encode_queue_header(message.size(), envelope_bytes);
-  bytes += message;
-  bytes += spool::kQueueFileTrailer;
+  std::string bytes = spool::encode_queue_file(envelope_bytes, message);
   std::string what = "maildrop/" + temp;
   if (auto w = spool::write_all(fd, bytes, what); !w) return std::unexpected(w.error());
   if (::fsync(fd) != 0) return fail_errno("fsync " + what, errno);

@@ -143,6 +143,31 @@ class Spool(unittest.TestCase):
             self.assertIn(bad, queue_ids(tern, "corrupt"))
             self.assertEqual(queue_ids(tern), [good])
 
+    def test_old_or_mixed_bytes_under_a_new_name_go_to_corrupt(self):
+        # What a crash can leave of a recycled file renamed into queue/ before its fsync: the
+        # finished message's bytes, or old and new blocks mixed. Neither may be delivered.
+        with Tern(config=dead_relay()) as tern:
+            tern.start()
+            good = enqueue(tern, ["bob@remote.example"])
+            tern.wait_log(r"%s: to=<bob@remote\.example>.*status=deferred" % good)
+            with open(os.path.join(tern.spool, "queue", good), "rb") as f:
+                old = f.read()
+            body_at = old.index(b"Subject:")
+            mixed = old[:body_at] + bytes([old[body_at] ^ 0x20]) + old[body_at + 1:]
+            st = os.stat(os.path.join(tern.spool, "queue"))
+            names = [good[:-1] + c for c in "3456" if c != good[-1]][:2]
+            for name, content in zip(names, (old, mixed)):
+                made = os.path.join(tern.spool, name + ".new")
+                with open(made, "wb") as f:
+                    f.write(content)
+                os.chown(made, st.st_uid, st.st_gid)
+                os.rename(made, os.path.join(tern.spool, "queue", name))
+            self.assertEqual(tern.ternctl("queue", "flush").returncode, 0)
+            tern.wait_log(r"%s: moved to corrupt/: the envelope is that of %s" % (names[0], good))
+            tern.wait_log(r"%s: moved to corrupt/: .*checksum does not match" % names[1])
+            self.assertEqual(sorted(queue_ids(tern, "corrupt")), sorted(names))
+            self.assertEqual(queue_ids(tern), [good])
+
     def test_recovery_rereads_recorded_statuses(self):
         # A recipient recorded as delivered before a crash is never tried again.
         with Tern(config=dead_relay()) as tern:

@@ -37,8 +37,7 @@ std::string status_record() {
 }
 
 std::string queue_file(const std::string& body) {
-  return spool::encode_queue_header(body.size(), envelope_bytes()) + body + std::string(spool::kQueueFileTrailer) +
-         status_record();
+  return spool::encode_queue_file(envelope_bytes(), body) + status_record();
 }
 
 std::string write_file(const TempDir& dir, const std::string& name, const std::string& bytes) {
@@ -82,10 +81,9 @@ TEST_SUITE("local.queued_message") {
         {"bad trailer", header_only + "body\r\nTERN-EN!"},
         {"message overruns", spool::encode_queue_header(600, envelope_bytes()) + "body\r\n" +
                                  std::string(spool::kQueueFileTrailer)},
-        {"envelope does not parse", spool::encode_queue_header(6, "\xff\xff\xff\xff") + "body\r\n" +
-                                        std::string(spool::kQueueFileTrailer)},
-        {"bad record before a good one", header_only + "body\r\n" + std::string(spool::kQueueFileTrailer) + bad_crc +
-                                             status_record()},
+        {"envelope does not parse", spool::encode_queue_file("\xff\xff\xff\xff", "body\r\n")},
+        {"bad record before a good one",
+         spool::encode_queue_file(envelope_bytes(), "body\r\n") + bad_crc + status_record()},
     };
     for (const Row& row : rows) {
       for (uint64_t limit : kLimits) {

@@ -91,10 +91,9 @@ TEST_SUITE("sendmail.pickup") {
     std::string bad_rcpt;
     {
       std::string env = envelope("a@b.test", {"c@d.test>\r\nRCPT TO:<e@f.test"}).SerializeAsString();
-      bad_rcpt = spool::encode_queue_header(4, env) + "body" + std::string(spool::kQueueFileTrailer);
+      bad_rcpt = spool::encode_queue_file(env, "body");
     }
-    std::string no_rcpt = spool::encode_queue_header(4, envelope("a@b.test", {}).SerializeAsString()) + "body" +
-                          std::string(spool::kQueueFileTrailer);
+    std::string no_rcpt = spool::encode_queue_file(envelope("a@b.test", {}).SerializeAsString(), "body");
     const Row rows[] = {
         {"00000000000000000000000000000000", "garbage"},
         {"11111111111111111111111111111111", no_trailer},

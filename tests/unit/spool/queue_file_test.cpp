@@ -51,9 +51,7 @@ struct Built {
 
 Built build(const std::string& body, const std::vector<proto::RecipientStatus>& statuses) {
   Built b;
-  b.bytes = encode_queue_header(body.size(), sample_envelope().SerializeAsString());
-  b.bytes += body;
-  b.bytes += kQueueFileTrailer;
+  b.bytes = encode_queue_file(sample_envelope().SerializeAsString(), body);
   b.trailer_end = b.bytes.size();
   for (const auto& s : statuses) {
     b.bytes += encode_status_record(s);
@@ -129,7 +127,7 @@ TEST_SUITE("spool.queue_file") {
     const Row rows[] = {
         {"empty", ""},
         {"magic only", std::string(kQueueFileMagic)},
-        {"bad magic", with(0, "TERNQ002")},
+        {"bad magic", with(0, "TERNQ003")},
         {"never committed", with(8, be64(kUncommittedLength))},
         {"message length overruns", with(8, be64(good.bytes.size()))},
         {"message length one too long: trailer cut", with(8, be64(kBody.size() + 1))},
@@ -137,8 +135,7 @@ TEST_SUITE("spool.queue_file") {
         {"message length short: trailer not where expected", with(8, be64(kBody.size() - 1))},
         {"envelope length overruns", with(16, be32(static_cast<uint32_t>(good.bytes.size())))},
         {"envelope length over the limit", with(16, be32(0xffffffffu))},
-        {"envelope does not parse",
-         encode_queue_header(0, "\xff\xff\xff\xff") + std::string(kQueueFileTrailer)},
+        {"envelope does not parse", encode_queue_file("\xff\xff\xff\xff", "")},
         {"bad trailer", with(20 + env_len + kBody.size(), "TERN-EN!")},
         {"no trailer", good.bytes.substr(0, good.trailer_end - 1)},
         {"good-CRC status that does not parse",
@@ -152,6 +149,42 @@ TEST_SUITE("spool.queue_file") {
       CHECK(parsed.error().code == EBADMSG);
       CHECK_FALSE(parsed.error().message.empty());
     }
+  }
+
+  TEST_CASE("any byte changed before the status records is refused when the file is read whole") {
+    // What a crash leaves of a recycled file renamed before its fsync: old and new bytes mixed.
+    Built b = build(kBody, {kStatuses[0]});
+    for (size_t i = 0; i < b.trailer_end; ++i) {
+      for (unsigned char mask : {0x01, 0x80}) {
+        INFO("byte ", i, " xor ", int(mask));
+        std::string changed = b.bytes;
+        changed[i] = static_cast<char>(changed[i] ^ mask);
+        auto parsed = parse_queue_file(changed);
+        REQUIRE_FALSE(parsed.has_value());
+        CHECK(parsed.error().code == EBADMSG);
+      }
+    }
+    std::string body_changed = b.bytes;
+    body_changed[b.trailer_end - 20] ^= 0x01;  // in the message
+    auto parsed = parse_queue_file(body_changed);
+    REQUIRE_FALSE(parsed.has_value());
+    CHECK(parsed.error().message.find("checksum") != std::string::npos);
+  }
+
+  TEST_CASE("format 1 files, without a checksum, are still read") {
+    std::string v1 = encode_queue_header(kBody.size(), sample_envelope().SerializeAsString());
+    v1.replace(0, kQueueFileMagicV1.size(), kQueueFileMagicV1);
+    v1 += kBody;
+    v1 += kQueueFileTrailer;
+    const size_t trailer_end = v1.size();
+    v1 += encode_status_record(kStatuses[0]);
+    auto parsed = parse_queue_file(v1);
+    REQUIRE(parsed.has_value());
+    CHECK(message_of(v1, *parsed) == kBody);
+    CHECK(parsed->statuses.size() == 1);
+    CHECK(parsed->valid_length == v1.size());
+    auto cut = parse_queue_file(std::string_view(v1).substr(0, trailer_end - 1));
+    CHECK_FALSE(cut.has_value());
   }
 
   TEST_CASE("a file cut at any byte parses whole or not at all") {
@@ -190,7 +223,7 @@ TEST_SUITE("spool.queue_file") {
         CHECK(parsed.error().message.rfind("file: ", 0) == 0);
         continue;
       }
-      CHECK(parsed->message_offset + parsed->message_length + kQueueFileTrailer.size() ==
+      CHECK(parsed->message_offset + parsed->message_length + kQueueFileTrailer.size() + 4 ==
             b.trailer_end);
       CHECK(b.bytes.substr(parsed->message_offset, parsed->message_length) == kBody);
       CHECK(parsed->envelope.sender() == "alice@example.org");

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,52 @@ TEST_SUITE("spool.recycled_files") {
     CHECK_FALSE(parsed->torn_tail);
     CHECK(parsed->valid_length == bytes.size());  // nothing of the old message after it
     CHECK(bytes.find("ZZZZ") == std::string::npos);
+  }
+
+  TEST_CASE("a small recycled file is in queue/ after its one fsync; a large one waits for queue/'s") {
+    TempSpool spool;
+    Ids ids;
+    qmgr::FreeFiles free_files(spool.fd(), kNow);
+    for (int i = 0; i < 2; ++i) {
+      const std::string old_id = ids.next();
+      commit_message(spool, old_id, "Subject: old\r\n\r\nold\r\n", nullptr);
+      REQUIRE(free_files.retire(old_id, 24, kNow).has_value());
+    }
+    auto recycled = RecycledFiles::open(spool.fd());
+    REQUIRE(recycled.has_value());
+    (*recycled)->refill();
+    const bool rename_first = file_fsync_persists_new_names(spool.queue_fd());
+    INFO("file system persists new names with the file's fsync: ", rename_first);
+
+    const std::string small_id = ids.next();
+    auto small = QueueFileWriter::create(spool.fd(), small_id, envelope_for(small_id), rename_first, recycled->get());
+    REQUIRE(small.has_value());
+    REQUIRE(small->append("Subject: new\r\n\r\nsmall\r\n").has_value());
+    REQUIRE(small->finish_and_sync().has_value());
+    CHECK(small->needs_directory_sync() == !rename_first);
+    CHECK(spool.names("queue") == (rename_first ? std::vector<std::string>{small_id} : std::vector<std::string>{}));
+    REQUIRE(small->publish().has_value());
+    if (small->needs_directory_sync()) REQUIRE(sync_directory(spool.queue_fd()).has_value());
+
+    const std::string large_id = ids.next();
+    auto large = QueueFileWriter::create(spool.fd(), large_id, envelope_for(large_id), rename_first, recycled->get());
+    REQUIRE(large.has_value());
+    const std::string large_body(kWholeReadLimit, 'L');
+    REQUIRE(large->append(large_body).has_value());
+    REQUIRE(large->finish_and_sync().has_value());
+    CHECK(large->needs_directory_sync());  // its message is not read back whole: no checksum check
+    CHECK(spool.names("queue") == std::vector<std::string>{small_id});
+    REQUIRE(large->publish().has_value());
+    REQUIRE(sync_directory(spool.queue_fd()).has_value());
+    CHECK((*recycled)->taken() == 2);
+    std::vector<std::string> both = {small_id, large_id};
+    std::sort(both.begin(), both.end());
+    CHECK(spool.names("queue") == both);
+    for (const std::string& id : {small_id, large_id}) {
+      auto parsed = read_queue_file(spool.queue_fd(), id);
+      REQUIRE(parsed.has_value());
+      CHECK(parsed->envelope.queue_id() == id);
+    }
   }
 
   TEST_CASE("without a claimed file the writer creates one as before") {
