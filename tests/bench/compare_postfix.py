@@ -301,6 +301,14 @@ def main():
         raise SystemExit("run as root (side Postfix instance, mailboxes owned by uid 5000)")
     signal.signal(signal.SIGTERM, on_sigterm)
     os.makedirs(args.work_dir, exist_ok=True)
+    lsattr = subprocess.run(["lsattr", "-d", args.work_dir], capture_output=True, text=True).stdout
+    if "T" not in lsattr.split(" ")[0] and benchlib.isolate_subdirectories(args.work_dir):
+        # Instance directories made before the flag share their parent's block group: remake them.
+        for name in ("tern", "postfix"):
+            old = os.path.join(args.work_dir, name)
+            if os.path.exists(old):
+                os.makedirs(os.path.join(args.work_dir, "trash"), exist_ok=True)
+                os.rename(old, os.path.join(args.work_dir, "trash", "%s-%d" % (name, time.time_ns())))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     output = args.output or os.path.join(args.work_dir, "results-%s.md" % stamp)
     if "tern" in args.mtas and not args.no_build:
@@ -314,7 +322,9 @@ def main():
     try:
         if not args.no_ceilings:
             log("disk ceiling (fsync-rate, %.0fs per test)" % args.fsync_seconds)
-            ceilings = fsync_ceiling(args.work_dir, args.fsync_seconds)
+            ceiling_dir = os.path.join(args.work_dir, "ceiling")  # its own block group, as the MTAs
+            os.makedirs(ceiling_dir, exist_ok=True)
+            ceilings = fsync_ceiling(ceiling_dir, args.fsync_seconds)
             log("protocol ceiling (smtp-source -> smtp-sink on %d)" % proto_port)
             protocol = protocol_ceiling(proto_port, args.work_dir, args.messages, args.sessions, args.size, args.timeout)
         if "tern" in args.mtas:
