@@ -191,15 +191,7 @@ Result<void> QueueFileWriter::link_and_sync() {
   if (::linkat(AT_FDCWD, self.c_str(), spool_dirfd_, queue_path().c_str(), AT_SYMLINK_FOLLOW) < 0)
     return fail_and_discard(Error::from_errno(queue_path() + ": link", errno));
   state_ = State::kPublished;
-  if (::fsync(fd_.get()) < 0) {
-    Error error = Error::from_errno(queue_path() + ": fsync", errno);
-    abort();  // withdraws queue/<id>
-    error_ = error;
-    state_ = State::kFailed;
-    return std::unexpected(std::move(error));
-  }
-  fd_.reset();
-  return {};
+  return sync_named_file();
 }
 
 // A small recycled file, rewritten whole, is renamed into queue/ before its fsync, which then
@@ -216,6 +208,12 @@ Result<void> QueueFileWriter::rename_and_sync() {
   }
   state_ = State::kPublished;
   renamed_before_sync_ = true;
+  return sync_named_file();
+}
+
+// The fsync that makes a file named in queue/ durable with its name; when it fails, the name
+// is withdrawn: the message was not accepted.
+Result<void> QueueFileWriter::sync_named_file() {
   if (::fsync(fd_.get()) < 0) {
     Error error = Error::from_errno(queue_path() + ": fsync", errno);
     abort();  // withdraws queue/<id>

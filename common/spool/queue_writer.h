@@ -98,6 +98,7 @@ class QueueFileWriter {
   Result<void> flush();
   Result<void> link_and_sync();
   Result<void> rename_and_sync();
+  Result<void> sync_named_file();
   // Unlinks incoming/<id>, closes the file, remembers the error and returns it.
   std::unexpected<Error> fail_and_discard(Error error);
   std::string incoming_path() const;
