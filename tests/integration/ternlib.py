@@ -107,6 +107,12 @@ class Tern:
         os.makedirs(self.etc)
         os.makedirs(self.mail)
         os.chmod(self.mail, 0o755)
+        # Local users' mbox files (root's gets the postmaster notices): never the system's
+        # /var/mail, where a delivery cut short by a test's end leaves a dotlock that defers
+        # the next test's deliveries to that user for 500 s.
+        self.mail_spool = os.path.join(self.root, "var-mail")
+        os.makedirs(self.mail_spool)
+        os.chmod(self.mail_spool, 0o1777)
         self.smtp_port = free_port()
         self.submission_port = free_port()
         self.smtps_port = free_port()
@@ -123,6 +129,7 @@ class Tern:
             "daemon_directory": os.path.abspath(BUILD_DIR),
             "smtpd_process_count": str(smtpd_processes),
             "alias_maps": os.path.join(self.etc, "aliases"),
+            "mail_spool_directory": self.mail_spool,
             "daemon_shutdown_timeout": "5s",
             "master_restart_max_backoff": "2s",
         }

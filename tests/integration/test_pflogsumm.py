@@ -176,6 +176,8 @@ class PflogsummCountsTernTraffic(unittest.TestCase):
             wait_for(lambda: os.path.isdir(new) and os.listdir(new), 20, what="delivery to %s" % box)
         tern.wait_log(r"to=<defer@remote\.test>.*status=deferred", timeout=30)
         tern.wait_log(r"to=<bounce@remote\.test>.*status=bounced", timeout=30)
+        # The 4th delivery: the postmaster notice for the bounced null-sender message.
+        tern.wait_log(r"to=<postmaster@tern\.test>.*status=sent", timeout=30)
 
         result = subprocess.run(["pflogsumm", "--syslog-name=tern", tern.log_path],
                                 capture_output=True, text=True, timeout=60)

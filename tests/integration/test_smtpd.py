@@ -381,7 +381,7 @@ class SmtpdTlsTest(unittest.TestCase):
             self.assertEqual(250, code)
         self.tern.wait_log(r"TLS connection established from unknown\[127\.0\.0\.1\]: TLSv1\.[23]")
         # Delivered before the class's Tern stops: a delivery killed mid-way would leave its
-        # dotlock on /var/mail/root for the tests after this one.
+        # dotlock on root's mbox behind.
         self.tern.wait_log(r"to=<root@tern\.test>.*status=(sent|deferred|bounced)", timeout=30)
 
     def test_starttls_injection(self):
