@@ -158,7 +158,7 @@ class Picker {
 
  private:
   uint64_t max_file_bytes() const {
-    uint64_t room = spool::kQueueFileHeaderSize + spool::kQueueFileTrailer.size() + 4 + 64 * 1024 +
+    uint64_t room = spool::kQueueFileHeaderSize + spool::kQueueFileTrailerSize + 64 * 1024 +
                     static_cast<uint64_t>(s_.recipient_limit) * 2 * smtp::kMaxPath;
     uint64_t message = s_.message_size_limit > 0 ? s_.message_size_limit : (1ull << 30);
     return message + room;

@@ -40,7 +40,7 @@ Result<Extent> decode_extent(std::string_view head, uint64_t file_size) {
   } else if (magic != kQueueFileMagicV1) {
     return bad("bad magic");
   }
-  e.trailer_size = kQueueFileTrailer.size() + (e.checksummed ? 4 : 0);
+  e.trailer_size = e.checksummed ? kQueueFileTrailerSize : kQueueFileTrailer.size();
   e.message_length = load_be64(head.data() + kMessageLengthOffset);
   e.envelope_length = load_be32(head.data() + kMessageLengthOffset + 8);
   if (e.message_length == kUncommittedLength) return bad("incomplete: never committed");
@@ -121,10 +121,9 @@ Result<ParsedQueueFile> decode(std::string_view envelope, const Extent& e, std::
 // A format-2 file held whole: does its checksum match?
 bool checksum_matches(std::string_view bytes, const Extent& e) {
   if (!e.checksummed) return true;
-  uint64_t checksum_offset = e.trailer_offset + kQueueFileTrailer.size();
-  uint32_t crc = crc32(bytes.substr(kChecksumFrom, checksum_offset - kChecksumFrom));
-  crc = crc32_update(crc, bytes.substr(kMessageLengthOffset, 8));
-  return crc == load_be32(bytes.data() + checksum_offset);
+  uint32_t crc = crc32(bytes.substr(kChecksumFrom, e.trailer_offset - kChecksumFrom));
+  return queue_file_checksum(crc, e.message_length) ==
+         load_be32(bytes.data() + e.trailer_offset + kQueueFileTrailer.size());
 }
 
 Error with_name(const std::string& what, Error error) {
@@ -190,14 +189,17 @@ std::string encode_queue_header(uint64_t message_length, std::string_view envelo
   return out;
 }
 
-std::string encode_queue_trailer(uint32_t crc, uint64_t message_length) {
+uint32_t queue_file_checksum(uint32_t crc, uint64_t message_length) {
   char length[8];
   store_be64(length, message_length);
   crc = crc32_update(crc, kQueueFileTrailer);
-  crc = crc32_update(crc, std::string_view(length, sizeof length));
+  return crc32_update(crc, std::string_view(length, sizeof length));
+}
+
+std::string encode_queue_trailer(uint32_t crc, uint64_t message_length) {
   std::string out(kQueueFileTrailer);
-  out.resize(out.size() + 4);
-  store_be32(out.data() + kQueueFileTrailer.size(), crc);
+  out.resize(kQueueFileTrailerSize);
+  store_be32(out.data() + kQueueFileTrailer.size(), queue_file_checksum(crc, message_length));
   return out;
 }
 

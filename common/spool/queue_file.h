@@ -48,6 +48,7 @@ namespace tern::spool {
 inline constexpr std::string_view kQueueFileMagic = "TERNQ002";
 inline constexpr std::string_view kQueueFileMagicV1 = "TERNQ001";  // read, never written
 inline constexpr std::string_view kQueueFileTrailer = "TERN-END";
+inline constexpr size_t kQueueFileTrailerSize = kQueueFileTrailer.size() + 4;  // and the checksum
 inline constexpr size_t kChecksumFrom = 16;  // the file's CRC starts at the envelope length
 inline constexpr uint64_t kMessageLengthOffset = 8;
 inline constexpr size_t kQueueFileHeaderSize = 20;  // magic, message length, envelope length
@@ -83,6 +84,8 @@ std::string encode_queue_header(uint64_t message_length, std::string_view envelo
 // The end of a format-2 file after its message: the trailer and the checksum. `crc` is the
 // CRC-32 of the bytes from kChecksumFrom to the end of the message.
 std::string encode_queue_trailer(uint32_t crc, uint64_t message_length);
+// The file's checksum from that running CRC: it goes on over the trailer and the length.
+uint32_t queue_file_checksum(uint32_t crc, uint64_t message_length);
 // A whole committed file with no status records: header, envelope, message, trailer.
 std::string encode_queue_file(std::string_view envelope_bytes, std::string_view message);
 // One status record: length, payload, CRC.

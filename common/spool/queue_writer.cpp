@@ -89,7 +89,7 @@ QueueFileWriter::QueueFileWriter(int spool_dirfd, std::string queue_id, UniqueFd
       unnamed_(unnamed),
       buffer_(std::move(header)),
       crc_(crc32(std::string_view(buffer_).substr(kChecksumFrom))) {
-  buffer_.reserve(kBufferSize + kQueueFileTrailer.size() + 4);
+  buffer_.reserve(kBufferSize + kQueueFileTrailerSize);
 }
 
 QueueFileWriter::QueueFileWriter(QueueFileWriter&& other) noexcept
@@ -99,7 +99,6 @@ QueueFileWriter::QueueFileWriter(QueueFileWriter&& other) noexcept
       unnamed_(other.unnamed_),
       recycled_(other.recycled_),
       may_rename_before_sync_(other.may_rename_before_sync_),
-      renamed_before_sync_(other.renamed_before_sync_),
       claimed_path_(std::move(other.claimed_path_)),
       state_(std::exchange(other.state_, State::kMovedFrom)),
       buffer_(std::move(other.buffer_)),
@@ -171,7 +170,7 @@ Result<void> QueueFileWriter::finish_and_sync() {
   // A recycled file may be longer than this message: its old tail goes before the fsync.
   if (recycled_ && ::ftruncate(fd_.get(), static_cast<off_t>(written_)) < 0)
     return fail_and_discard(Error::from_errno(file_name() + ": truncate", errno));
-  if (recycled_ && may_rename_before_sync_ && written_ <= kWholeReadLimit) return rename_and_sync();
+  if (renames_before_sync()) return rename_and_sync();
   if (::fsync(fd_.get()) < 0)
     return fail_and_discard(Error::from_errno(file_name() + ": fsync", errno));
   fd_.reset();
@@ -202,13 +201,17 @@ Result<void> QueueFileWriter::link_and_sync() {
 // its envelope, which qmgr compares with the name, send it to corrupt/ instead of delivering it.
 // The client never got its 250 for it.
 Result<void> QueueFileWriter::rename_and_sync() {
+  if (auto r = rename_into_queue(); !r) return r;
+  return sync_named_file();
+}
+
+Result<void> QueueFileWriter::rename_into_queue() {
   if (rename_noreplace(spool_dirfd_, incoming_path().c_str(), queue_path().c_str()) < 0) {
     return fail_and_discard(
         Error::from_errno(incoming_path() + ": rename to " + queue_path(), errno));
   }
   state_ = State::kPublished;
-  renamed_before_sync_ = true;
-  return sync_named_file();
+  return {};
 }
 
 // The fsync that makes a file named in queue/ durable with its name; when it fails, the name
@@ -229,12 +232,7 @@ Result<void> QueueFileWriter::publish() {
   if (state_ == State::kFailed) return std::unexpected(*error_);
   if (state_ == State::kPublished && !needs_directory_sync()) return {};  // named by finish_and_sync()
   TERN_CHECK(state_ == State::kSynced);
-  if (rename_noreplace(spool_dirfd_, incoming_path().c_str(), queue_path().c_str()) < 0) {
-    return fail_and_discard(
-        Error::from_errno(incoming_path() + ": rename to " + queue_path(), errno));
-  }
-  state_ = State::kPublished;
-  return {};
+  return rename_into_queue();
 }
 
 Result<void> QueueFileWriter::commit() {

@@ -41,6 +41,7 @@
 
 #include "common/result.h"
 #include "common/spool/file_io.h"
+#include "common/spool/queue_file.h"
 #include "envelope.pb.h"
 
 namespace tern::spool {
@@ -82,7 +83,7 @@ class QueueFileWriter {
   Result<void> publish();
   // A renamed file's name is durable only after an fsync of queue/; an unnamed file's name,
   // and that of a file renamed before its fsync, were made durable by its own fsync.
-  bool needs_directory_sync() const { return !unnamed_ && !renamed_before_sync_; }
+  bool needs_directory_sync() const { return !unnamed_ && !renames_before_sync(); }
   Result<void> commit();
   // Unlinks the file wherever it is (incoming/ or, after publish(), queue/). Idempotent; a
   // no-op after commit() succeeded, since the message is then accepted and belongs to qmgr.
@@ -98,6 +99,12 @@ class QueueFileWriter {
   Result<void> flush();
   Result<void> link_and_sync();
   Result<void> rename_and_sync();
+  Result<void> rename_into_queue();  // incoming (or claimed) name -> queue/<id>
+  // A small recycled file, where the fsync persists a new name: renamed before its fsync
+  // (meaningful once finish_and_sync() has written it all).
+  bool renames_before_sync() const {
+    return recycled_ && may_rename_before_sync_ && written_ <= kWholeReadLimit;
+  }
   Result<void> sync_named_file();
   // Unlinks incoming/<id>, closes the file, remembers the error and returns it.
   std::unexpected<Error> fail_and_discard(Error error);
@@ -111,7 +118,6 @@ class QueueFileWriter {
   bool unnamed_ = false;         // O_TMPFILE in queue/: no incoming/<id>
   bool recycled_ = false;        // a file from free/, longer than this message perhaps
   bool may_rename_before_sync_ = false;  // recycled, where the fsync persists a new name
-  bool renamed_before_sync_ = false;     // in queue/ since finish_and_sync()
   std::string claimed_path_;     // a recycled file's name while it is written: free/claimed-*
   State state_ = State::kWriting;
   std::string buffer_;           // bytes not yet written, starting at file offset written_

@@ -188,6 +188,13 @@ def count_maildir_new(root):
     return n
 
 
+def move_to_trash(path, trash, label):
+    """Renames PATH into TRASH (same file system) under LABEL and a unique suffix: how the
+    benchmark clears anything before a run (see retire_dir)."""
+    os.makedirs(trash, exist_ok=True)
+    os.rename(path, os.path.join(trash, "%s-%d" % (label, time.time_ns())))
+
+
 def retire_dir(path, trash):
     """Empties PATH for the next run by renaming it into TRASH (same file system) and making it
     again with its mode and owner. Deleting thousands of mailbox files right before a run would
@@ -196,8 +203,7 @@ def retire_dir(path, trash):
     the deletions. A mail server does not delete its mailboxes' mail in bulk as load starts;
     the trash is emptied once, after all runs (empty_trash)."""
     st = os.stat(path)
-    os.makedirs(trash, exist_ok=True)
-    os.rename(path, os.path.join(trash, "%s-%d" % (os.path.basename(path), time.time_ns())))
+    move_to_trash(path, trash, os.path.basename(path))
     os.mkdir(path, st.st_mode & 0o7777)
     os.chown(path, st.st_uid, st.st_gid)
     os.chmod(path, st.st_mode & 0o7777)
@@ -210,9 +216,13 @@ def isolate_subdirectories(path):
     one: ext4 without a journal (this machine's) makes every file creation skip, one lookup
     each, the inodes freed in that group in the last 5 to 300 seconds, and Postfix frees two or
     three per message, so a Tern run after a Postfix run paid for Postfix's deletions. On a
-    real server one MTA has the spool to itself. Returns False where the flag cannot be set."""
-    result = subprocess.run(["chattr", "+T", path], capture_output=True, text=True)
-    return result.returncode == 0
+    real server one MTA has the spool to itself. Returns True when it set the flag just now
+    (directories made in PATH before then are still in its group), False when it was set
+    already or cannot be set (not ext4)."""
+    flags = subprocess.run(["lsattr", "-d", path], capture_output=True, text=True).stdout.split(" ")[0]
+    if "T" in flags:
+        return False
+    return subprocess.run(["chattr", "+T", path], capture_output=True, text=True).returncode == 0
 
 
 def empty_trash(trash):
@@ -252,8 +262,7 @@ class TernInstance:
         self.process = None
         self.log_file = None
         if os.path.exists(root):  # renamed, not deleted: see retire_dir
-            os.makedirs(os.path.join(os.path.dirname(root), "trash"), exist_ok=True)
-            os.rename(root, os.path.join(os.path.dirname(root), "trash", "tern-%d" % time.time_ns()))
+            move_to_trash(root, os.path.join(os.path.dirname(root), "trash"), "tern")
         for d in (self.etc, self.maildirs):
             os.makedirs(d)
         os.chmod(root, 0o755)
@@ -366,8 +375,7 @@ class PostfixInstance:
         trash = os.path.join(os.path.dirname(root), "trash")
         for d in ("queue", "maildirs", "log"):  # a fresh queue; etc/ stays (its hashed map is slow to build)
             if os.path.exists(os.path.join(root, d)):  # renamed, not deleted: see retire_dir
-                os.makedirs(trash, exist_ok=True)
-                os.rename(os.path.join(root, d), os.path.join(trash, "postfix-%s-%d" % (d, time.time_ns())))
+                move_to_trash(os.path.join(root, d), trash, "postfix-" + d)
 
     def _script(self, command, timeout=300):
         return subprocess.run([os.path.join(SHARED_BENCH, "peer-postfix.sh"), command, self.root,

@@ -301,14 +301,11 @@ def main():
         raise SystemExit("run as root (side Postfix instance, mailboxes owned by uid 5000)")
     signal.signal(signal.SIGTERM, on_sigterm)
     os.makedirs(args.work_dir, exist_ok=True)
-    lsattr = subprocess.run(["lsattr", "-d", args.work_dir], capture_output=True, text=True).stdout
-    if "T" not in lsattr.split(" ")[0] and benchlib.isolate_subdirectories(args.work_dir):
+    if benchlib.isolate_subdirectories(args.work_dir):
         # Instance directories made before the flag share their parent's block group: remake them.
         for name in ("tern", "postfix"):
-            old = os.path.join(args.work_dir, name)
-            if os.path.exists(old):
-                os.makedirs(os.path.join(args.work_dir, "trash"), exist_ok=True)
-                os.rename(old, os.path.join(args.work_dir, "trash", "%s-%d" % (name, time.time_ns())))
+            if os.path.exists(os.path.join(args.work_dir, name)):
+                benchlib.move_to_trash(os.path.join(args.work_dir, name), os.path.join(args.work_dir, "trash"), name)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     output = args.output or os.path.join(args.work_dir, "results-%s.md" % stamp)
     if "tern" in args.mtas and not args.no_build:
