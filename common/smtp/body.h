@@ -37,6 +37,7 @@ class DataDecoder {
  private:
   enum class State { kLineStart, kMiddle, kCr, kDot, kDotCr, kDone };
   void emit(char c, std::string* out);
+  void emit_run(std::string_view run, std::string* out);
   void middle(char c, std::string* out);
   void after_bare_cr(char c, std::string* out);
 

@@ -55,6 +55,11 @@ def parse_args():
     p.add_argument("--no-build", action="store_true", help="use --build-dir as it is")
     p.add_argument("--pause", type=float, default=2.0, help="seconds of rest after sync, before each run")
     p.add_argument("--timeout", type=float, default=1800, help="bound on each load and each delivery wait (s)")
+    p.add_argument("--tern-setting", action="append", default=[], metavar="NAME=VALUE",
+                   help="a tern.conf setting for the Tern instance, over the bench's own (repeatable)")
+    p.add_argument("--keep-trash", action="store_true",
+                   help="leave WORK_DIR/trash (the retired instances and Maildirs) for the caller to remove:"
+                        " runs back to back then never follow a mass deletion on the same disk")
     p.add_argument("--output", help="Markdown file for the table (default WORK_DIR/results-TIME.md)")
     args = p.parse_args()
     args.sessions = [int(s) for s in args.sessions.split(",") if s]
@@ -62,6 +67,9 @@ def parse_args():
     for s in args.scenarios:
         if s not in ("maildir", "relay"):
             p.error("unknown scenario %r" % s)
+    for kv in args.tern_setting:
+        if "=" not in kv or not kv.split("=", 1)[0].strip():
+            p.error("--tern-setting wants NAME=VALUE, not %r" % kv)
     args.mtas = [args.only] if args.only else ["tern", "postfix"]
     return args
 
@@ -327,7 +335,8 @@ def main():
         if "tern" in args.mtas:
             log("starting Tern on 127.0.0.1:%d" % tern_port)
             instances["tern"] = benchlib.TernInstance(args.build_dir, os.path.join(args.work_dir, "tern"),
-                                                      tern_port, sink_port, map_count)
+                                                      tern_port, sink_port, map_count,
+                                                      extra=dict(kv.split("=", 1) for kv in args.tern_setting))
             instances["tern"].start()
         if "postfix" in args.mtas:
             log("starting Postfix on 127.0.0.1:%d" % postfix_port)
@@ -352,7 +361,8 @@ def main():
                 mta.stop()
             except Exception as e:  # keep stopping the others
                 log("stopping %s: %s" % (mta.name, e))
-        benchlib.empty_trash(os.path.join(args.work_dir, "trash"))
+        if not args.keep_trash:
+            benchlib.empty_trash(os.path.join(args.work_dir, "trash"))
     findings = []
     if "tern" in instances:
         findings += log_findings("Tern", instances["tern"].log(), r"error|warning|fatal")
