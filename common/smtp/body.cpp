@@ -7,14 +7,29 @@
 namespace tern::smtp {
 namespace {
 
-// How many bytes of `s` come before its first CR or LF: the rest of a line, which in the
-// middle of a line is copied as it is. Two memchr scans instead of a test per byte.
-size_t plain_run(std::string_view s) {
-  const void* cr = std::memchr(s.data(), '\r', s.size());
-  size_t n = cr ? static_cast<size_t>(static_cast<const char*>(cr) - s.data()) : s.size();
-  const void* lf = std::memchr(s.data(), '\n', n);
-  return lf ? static_cast<size_t>(static_cast<const char*>(lf) - s.data()) : n;
-}
+// Where the next `byte` is in `input`, found with memchr and looked for again only once the
+// caller has passed it: every search starts after the last one's find, so the input is
+// scanned once per byte value however many runs it is cut into (bare LFs without a CR, say).
+class NextByte {
+ public:
+  NextByte(std::string_view input, char byte) : input_(input), byte_(byte) {}
+
+  // The position of the first `byte` at or after `from`, or input.size() when there is none.
+  size_t at_or_after(size_t from) {
+    if (!searched_ || found_ < from) {
+      const void* p = std::memchr(input_.data() + from, byte_, input_.size() - from);
+      found_ = p ? static_cast<size_t>(static_cast<const char*>(p) - input_.data()) : input_.size();
+      searched_ = true;
+    }
+    return found_;
+  }
+
+ private:
+  std::string_view input_;
+  char byte_;
+  bool searched_ = false;
+  size_t found_ = 0;
+};
 
 }  // namespace
 
@@ -59,12 +74,15 @@ void DataDecoder::after_bare_cr(char c, std::string* out) {
 }
 
 size_t DataDecoder::feed(std::string_view input, std::string* out) {
+  // In the middle of a line everything up to the next CR or LF is copied at once.
+  NextByte next_cr(input, '\r'), next_lf(input, '\n');
   size_t i = 0;
   while (i < input.size() && state_ != State::kDone) {
     if (state_ == State::kMiddle) {
-      if (size_t run = plain_run(input.substr(i)); run > 0) {
-        emit_run(input.substr(i, run), out);
-        i += run;
+      size_t end = std::min(next_cr.at_or_after(i), next_lf.at_or_after(i));
+      if (end > i) {
+        emit_run(input.substr(i, end - i), out);
+        i = end;
         continue;
       }
     }
