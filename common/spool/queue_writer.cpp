@@ -87,8 +87,7 @@ QueueFileWriter::QueueFileWriter(int spool_dirfd, std::string queue_id, UniqueFd
       queue_id_(std::move(queue_id)),
       fd_(std::move(fd)),
       unnamed_(unnamed),
-      buffer_(std::move(header)),
-      crc_(crc32(std::string_view(buffer_).substr(kChecksumFrom))) {
+      buffer_(std::move(header)) {
   buffer_.reserve(kBufferSize + kQueueFileTrailerSize);
 }
 
@@ -135,12 +134,13 @@ Result<void> QueueFileWriter::append(std::string_view bytes) {
   if (state_ == State::kFailed) return std::unexpected(*error_);
   TERN_CHECK(state_ == State::kWriting);
   message_length_ += bytes.size();
-  crc_ = crc32_update(crc_, bytes);
   if (buffer_.size() + bytes.size() < kBufferSize) {
     buffer_.append(bytes);
     return {};
   }
   // A large piece goes out together with what is pending, without being copied.
+  sum_buffer();
+  crc_ = crc32_update(crc_, bytes);
   if (auto r = writev_all(fd_.get(), buffer_, bytes, file_name()); !r)
     return fail_and_discard(r.error());
   written_ += buffer_.size() + bytes.size();
@@ -148,9 +148,20 @@ Result<void> QueueFileWriter::append(std::string_view bytes) {
   return {};
 }
 
+// The checksum goes on over the buffered bytes (file offsets from written_, the first
+// kChecksumFrom of the file left out) as they leave for the file: a message that fits the
+// buffer is summed once, by finish_and_sync() on the commit's work-pool thread, not piece by
+// piece on smtpd's loop thread as the session appends it.
+void QueueFileWriter::sum_buffer() {
+  std::string_view pending = buffer_;
+  if (written_ < kChecksumFrom) pending.remove_prefix(kChecksumFrom - written_);
+  crc_ = crc32_update(crc_, pending);
+}
+
 Result<void> QueueFileWriter::finish_and_sync() {
   if (state_ == State::kFailed) return std::unexpected(*error_);
   TERN_CHECK(state_ == State::kWriting);
+  sum_buffer();
   buffer_.append(encode_queue_trailer(crc_, message_length_));
   char length[8];
   store_be64(length, message_length_);

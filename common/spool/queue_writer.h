@@ -96,7 +96,7 @@ class QueueFileWriter {
   enum class State { kWriting, kSynced, kPublished, kCommitted, kFailed, kAborted, kMovedFrom };
 
   QueueFileWriter(int spool_dirfd, std::string queue_id, UniqueFd fd, bool unnamed, std::string header);
-  Result<void> flush();
+  void sum_buffer();
   Result<void> link_and_sync();
   Result<void> rename_and_sync();
   Result<void> rename_into_queue();  // incoming (or claimed) name -> queue/<id>
@@ -123,7 +123,7 @@ class QueueFileWriter {
   std::string buffer_;           // bytes not yet written, starting at file offset written_
   uint64_t written_ = 0;         // bytes already in the file
   uint64_t message_length_ = 0;
-  uint32_t crc_ = 0;             // CRC-32 of the file from kChecksumFrom to the message's end
+  uint32_t crc_ = 0;             // CRC-32 of the file from kChecksumFrom to written_
   std::optional<Error> error_;   // the failure, returned again by later calls
 };
 
