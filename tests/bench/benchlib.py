@@ -188,6 +188,11 @@ def count_maildir_new(root):
     return n
 
 
+def trash_dir(work_dir):
+    """Where the benchmark puts what it retires: WORK_DIR/trash, beside the instances."""
+    return os.path.join(work_dir, "trash")
+
+
 def move_to_trash(path, trash, label):
     """Renames PATH into TRASH (same file system) under LABEL and a unique suffix: how the
     benchmark clears anything before a run (see retire_dir)."""
@@ -262,7 +267,7 @@ class TernInstance:
         self.process = None
         self.log_file = None
         if os.path.exists(root):  # renamed, not deleted: see retire_dir
-            move_to_trash(root, os.path.join(os.path.dirname(root), "trash"), "tern")
+            move_to_trash(root, trash_dir(os.path.dirname(root)), "tern")
         for d in (self.etc, self.maildirs):
             os.makedirs(d)
         os.chmod(root, 0o755)
@@ -337,7 +342,7 @@ class TernInstance:
         return count_files(os.path.join(self.spool, "incoming"), os.path.join(self.spool, "queue"))
 
     def reset_maildirs(self):
-        retire_dir(self.maildirs, os.path.join(os.path.dirname(self.root), "trash"))
+        retire_dir(self.maildirs, trash_dir(os.path.dirname(self.root)))
 
     def stop(self):
         if self.process is None:
@@ -372,7 +377,7 @@ class PostfixInstance:
         self.log_path = os.path.join(root, "log", "maillog")
         self.env = dict(os.environ, VUID=str(VUID), MAPN=str(map_count), SMTPD_MAXPROC=str(smtpd_maxproc))
         self.started = False
-        trash = os.path.join(os.path.dirname(root), "trash")
+        trash = trash_dir(os.path.dirname(root))
         for d in ("queue", "maildirs", "log"):  # a fresh queue; etc/ stays (its hashed map is slow to build)
             if os.path.exists(os.path.join(root, d)):  # renamed, not deleted: see retire_dir
                 move_to_trash(os.path.join(root, d), trash, "postfix-" + d)
@@ -405,7 +410,7 @@ class PostfixInstance:
         return count_files(*(os.path.join(self.queue, d) for d in ("maildrop", "incoming", "active", "deferred")))
 
     def reset_maildirs(self):
-        retire_dir(self.maildirs, os.path.join(os.path.dirname(self.root), "trash"))
+        retire_dir(self.maildirs, trash_dir(os.path.dirname(self.root)))
 
     def stop(self):
         if not self.started:

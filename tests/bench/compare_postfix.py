@@ -70,6 +70,7 @@ def parse_args():
     for kv in args.tern_setting:
         if "=" not in kv or not kv.split("=", 1)[0].strip():
             p.error("--tern-setting wants NAME=VALUE, not %r" % kv)
+    args.tern_setting = dict(kv.split("=", 1) for kv in args.tern_setting)
     args.mtas = [args.only] if args.only else ["tern", "postfix"]
     return args
 
@@ -313,7 +314,7 @@ def main():
         # Instance directories made before the flag share their parent's block group: remake them.
         for name in ("tern", "postfix"):
             if os.path.exists(os.path.join(args.work_dir, name)):
-                benchlib.move_to_trash(os.path.join(args.work_dir, name), os.path.join(args.work_dir, "trash"), name)
+                benchlib.move_to_trash(os.path.join(args.work_dir, name), benchlib.trash_dir(args.work_dir), name)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     output = args.output or os.path.join(args.work_dir, "results-%s.md" % stamp)
     if "tern" in args.mtas and not args.no_build:
@@ -336,7 +337,7 @@ def main():
             log("starting Tern on 127.0.0.1:%d" % tern_port)
             instances["tern"] = benchlib.TernInstance(args.build_dir, os.path.join(args.work_dir, "tern"),
                                                       tern_port, sink_port, map_count,
-                                                      extra=dict(kv.split("=", 1) for kv in args.tern_setting))
+                                                      extra=args.tern_setting)
             instances["tern"].start()
         if "postfix" in args.mtas:
             log("starting Postfix on 127.0.0.1:%d" % postfix_port)
@@ -362,7 +363,7 @@ def main():
             except Exception as e:  # keep stopping the others
                 log("stopping %s: %s" % (mta.name, e))
         if not args.keep_trash:
-            benchlib.empty_trash(os.path.join(args.work_dir, "trash"))
+            benchlib.empty_trash(benchlib.trash_dir(args.work_dir))
     findings = []
     if "tern" in instances:
         findings += log_findings("Tern", instances["tern"].log(), r"error|warning|fatal")
